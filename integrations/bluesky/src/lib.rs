@@ -1,0 +1,1 @@
+//! The bluesky provider (work in progress).

@@ -1,0 +1,1 @@
+//! The linkedin provider (work in progress).

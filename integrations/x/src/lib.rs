@@ -1,0 +1,1 @@
+//! The x provider (work in progress).
