@@ -116,8 +116,8 @@ pub struct AdditionalSetting {
     pub regex: Option<String>,
 }
 
-/// The account a connection resolved to.
-#[derive(Debug, Clone)]
+/// The account a connection resolved to. `Debug` never prints tokens or `custom`.
+#[derive(Clone)]
 pub struct AuthenticatedAccount {
     /// The account's id on the network; one channel per organization and id.
     pub id: String,
@@ -128,6 +128,20 @@ pub struct AuthenticatedAccount {
     pub additional_settings: Vec<AdditionalSetting>,
     /// Data the provider needs later and must be kept sealed (credentials, instance URL).
     pub custom: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for AuthenticatedAccount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthenticatedAccount")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("username", &self.username)
+            .field("picture", &self.picture)
+            .field("tokens", &self.tokens)
+            .field("additional_settings", &self.additional_settings)
+            .field("custom", &self.custom.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// A page, company or account the user can pick after authorization.
