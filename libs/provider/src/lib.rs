@@ -13,6 +13,7 @@ pub mod http;
 pub mod media;
 pub mod oauth;
 pub mod provider;
+pub mod registry;
 pub mod types;
 
 pub use async_trait::async_trait;
@@ -26,6 +27,7 @@ pub use http::{
 };
 pub use media::{ByteStream, InMemoryMedia, MediaSource};
 pub use provider::{MediaSummary, Provider, validate_media_rules};
+pub use registry::ProviderRegistry;
 pub use types::{
     AdditionalSetting, AnalyticsPoint, AnalyticsSeries, AuthUrl, AuthUrlRequest,
     AuthenticateRequest, AuthenticatedAccount, ChannelAuth, DateRange, MediaItem, MediaKind, Page,

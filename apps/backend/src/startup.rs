@@ -1,0 +1,308 @@
+//! Builds the application from settings: storage, services, the HTTP server. Tests build it on
+//! port 0 and talk to it over HTTP.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::http::header::HeaderName;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web as actix};
+use anyhow::Context;
+use paperclip::actix::OpenApiExt;
+use paperclip::v2::models::{DefaultApiRaw, Info, Tag};
+use postiz_auth::authz::Authorizer;
+use postiz_auth::service::{AccountService, OrganizationService, UserService};
+use postiz_auth::AuthContext;
+use postiz_core::cache::{Cache, MemoryCache, RedisCache};
+use postiz_core::http::{CookiePolicy, JsonLimit};
+use postiz_core::mailer::Mailer;
+use postiz_core::secrets::Sealer;
+use postiz_core::Settings;
+use postiz_migrations::{Migrator, MigratorTrait};
+use postiz_provider::{HttpSettings, ProviderRegistry};
+use sea_orm::DatabaseConnection;
+use tracing_actix_web::TracingLogger;
+
+use crate::routes::{docs, system};
+
+/// Everything the HTTP workers and background workers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    pub cache: Arc<dyn Cache>,
+    pub mailer: Mailer,
+    pub sealer: Sealer,
+    pub providers: Arc<ProviderRegistry>,
+    pub auth: actix::Data<AuthContext>,
+    pub users: actix::Data<UserService>,
+}
+
+impl AppState {
+    /// Connects to the database (migrating it when configured), the cache and the mailer, and
+    /// builds the services.
+    pub async fn build(mut settings: Settings) -> anyhow::Result<Self> {
+        crate::jwt_secret::ensure(&mut settings)?;
+        // Install the metrics recorder before the first request is counted.
+        let _ = postiz_core::telemetry::metrics_handle();
+        let settings = Arc::new(settings);
+
+        let db = postiz_core::db::connect(&settings)
+            .await
+            .with_context(|| format!("cannot open the database {}", postiz_core::db::describe(&settings)))?;
+        if settings.database.migrate_on_start {
+            Migrator::up(&db, None)
+                .await
+                .context("cannot apply the database migrations")?;
+        }
+
+        let cache: Arc<dyn Cache> = if settings.redis.url.trim().is_empty() {
+            Arc::new(MemoryCache::new())
+        } else {
+            let redis = RedisCache::connect(
+                settings.redis.url.trim(),
+                &settings.redis.key_prefix,
+                settings.redis.pool_size,
+            )?;
+            redis.ping().await.context("cannot reach Redis (REDIS_URL)")?;
+            Arc::new(redis)
+        };
+
+        let mailer = Mailer::from_settings(&settings.email).context("e-mail settings")?;
+        let encryption_key = if settings.auth.encryption_key.trim().is_empty() {
+            settings.auth.jwt_secret.clone()
+        } else {
+            settings.auth.encryption_key.clone()
+        };
+        let sealer = Sealer::new(&encryption_key);
+        let providers = Arc::new(crate::registry::build(&settings, HttpSettings::default())?);
+
+        let tokens = postiz_auth::session::Tokens::new(
+            &settings.auth.jwt_secret,
+            settings.auth.session_ttl_hours,
+            settings.auth.session_renew_after_hours,
+        );
+        let authorizer = Arc::new(Authorizer::new().await.context("casbin policy")?);
+        let organizations = OrganizationService::new(
+            db.clone(),
+            sealer.clone(),
+            tokens.clone(),
+            mailer.clone(),
+            settings.clone(),
+            authorizer.clone(),
+        );
+        let accounts = AccountService::new(
+            db.clone(),
+            cache.clone(),
+            mailer.clone(),
+            tokens,
+            settings.clone(),
+            organizations.clone(),
+        );
+        let users = UserService::new(db.clone(), organizations.clone());
+        let auth = AuthContext {
+            accounts,
+            organizations,
+            authorizer,
+            cookies: CookiePolicy::new(
+                &settings.app.frontend_url,
+                &settings.auth.cookie_domain,
+                settings.app.not_secured,
+            ),
+            not_secured: settings.app.not_secured,
+        };
+
+        Ok(Self {
+            settings,
+            db,
+            cache,
+            mailer,
+            sealer,
+            providers,
+            auth: actix::Data::new(auth),
+            users: actix::Data::new(users),
+        })
+    }
+}
+
+/// The running HTTP server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the state and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let state = AppState::build(settings).await?;
+        Self::with_state(state)
+    }
+
+    pub fn with_state(state: AppState) -> anyhow::Result<Self> {
+        let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
+        let listener = TcpListener::bind(&address)
+            .with_context(|| format!("cannot listen on {address}"))?;
+        let port = listener.local_addr()?.port();
+        let workers = match state.settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        let app_state = state.clone();
+        let server = HttpServer::new(move || build_app(app_state.clone()))
+            .workers(workers)
+            .listen(listener)?
+            .run();
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn cors(settings: &Settings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            "content-type",
+            "authorization",
+            "auth",
+            "showorg",
+            "impersonate",
+            "x-copilotkit-runtime-client-gql-version",
+            "idempotency-key",
+        ])
+        .max_age(3600);
+    let mut exposed = vec![
+        "reload",
+        "onboarding",
+        "activate",
+        "logout",
+        "x-copilotkit-runtime-client-gql-version",
+        "x-request-id",
+        "retry-after",
+    ];
+    if settings.app.not_secured {
+        exposed.extend(["auth", "showorg", "impersonate"]);
+    } else {
+        cors = cors.supports_credentials();
+    }
+    cors = cors.expose_headers(exposed.into_iter().map(HeaderName::from_static));
+    for origin in settings.cors_origins() {
+        cors = cors.allowed_origin(&origin);
+    }
+    cors
+}
+
+fn api_spec() -> DefaultApiRaw {
+    let mut spec = DefaultApiRaw::default();
+    spec.info = Info {
+        title: "Postiz API (Rust implementation)".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        description: Some(
+            "Drop-in backend for the Postiz dashboard, CLI and SDK. Dashboard routes take the \
+             session in the `auth` header or cookie; `showorg` selects the organization."
+                .into(),
+        ),
+        ..Default::default()
+    };
+    spec.tags = ["System", "Auth", "User", "Settings"]
+        .into_iter()
+        .map(|name| Tag {
+            name: name.into(),
+            description: None,
+            external_docs: None,
+        })
+        .collect();
+    spec
+}
+
+fn build_app(
+    state: AppState,
+) -> App<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let settings = &state.settings;
+    App::new()
+        .app_data(actix::Data::new(state.db.clone()))
+        .app_data(actix::Data::new(state.cache.clone()))
+        .app_data(actix::Data::from(state.settings.clone()))
+        .app_data(state.auth.clone())
+        .app_data(state.users.clone())
+        .app_data(JsonLimit(settings.server.json_limit))
+        .app_data(actix::PayloadConfig::new(settings.server.json_limit))
+        .wrap_api_with_spec(api_spec())
+        .configure(system::configure)
+        .configure(postiz_auth::configure)
+        .with_json_spec_at(docs::SPEC_V2)
+        .with_json_spec_v3_at(docs::SPEC_V3)
+        .with_swagger_ui_at(docs::DOCS)
+        .build()
+        .wrap(from_fn(docs::guard))
+        .wrap(from_fn(postiz_auth::middleware::session_cookies))
+        .wrap(cors(settings))
+        .wrap(from_fn(crate::request_id::echo))
+        .wrap(from_fn(postiz_core::telemetry::record_http_metrics))
+        .wrap(TracingLogger::default())
+}
+
+/// Applies pending migrations and exits (`postiz migrate`).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let db = postiz_core::db::connect(settings)
+        .await
+        .with_context(|| format!("cannot open the database {}", postiz_core::db::describe(settings)))?;
+    let pending = Migrator::get_pending_migrations(&db).await?.len();
+    Migrator::up(&db, None)
+        .await
+        .context("cannot apply the database migrations")?;
+    tracing::info!(
+        database = %postiz_core::db::describe(settings),
+        applied = pending,
+        "migrations are up to date"
+    );
+    Ok(())
+}
+
+/// Says at start where everything lives, so a newcomer knows what runs.
+pub fn log_layout(state: &AppState) {
+    let s = &state.settings;
+    let providers: Vec<&str> = state.providers.all().map(|p| p.identifier()).collect();
+    tracing::info!(
+        database = %postiz_core::db::describe(s),
+        data_dir = %s.app.data_dir.display(),
+        cache = state.cache.kind(),
+        email = if state.mailer.delivers() { "smtp" } else { "log (EMAIL_PROVIDER not set)" },
+        frontend_url = %s.app.frontend_url,
+        docs = %format!("http://localhost:{}{}", s.server.port, docs::DOCS),
+        providers = %if providers.is_empty() { "none".to_string() } else { providers.join(", ") },
+        "postiz is configured"
+    );
+}
+
+/// Runs the background workers until the process is asked to stop (`postiz worker`).
+pub async fn run_workers(state: AppState) -> anyhow::Result<()> {
+    let _ = state;
+    tokio::signal::ctrl_c().await.context("waiting for shutdown")?;
+    Ok(())
+}

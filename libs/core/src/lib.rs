@@ -1,0 +1,15 @@
+//! What every module shares: settings, the error type, telemetry, ids and time, secret sealing,
+//! the cache, the mailer, the database connection and HTTP helpers.
+
+pub mod cache;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod mailer;
+pub mod secrets;
+pub mod settings;
+pub mod telemetry;
+
+pub use error::{AppError, AppResult, ErrorCode};
+pub use settings::Settings;

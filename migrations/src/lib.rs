@@ -1,0 +1,23 @@
+//! Database migrations, one file per migration, applied in order by `postiz migrate` and at
+//! start. They run on SQLite and PostgreSQL alike.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_organizations;
+mod m20261122_000003_create_memberships;
+mod m20261122_000004_create_invitations;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_organizations::Migration),
+            Box::new(m20261122_000003_create_memberships::Migration),
+            Box::new(m20261122_000004_create_invitations::Migration),
+        ]
+    }
+}
