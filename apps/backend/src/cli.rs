@@ -19,7 +19,7 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]
+#[derive(Debug, Clone, Subcommand, PartialEq, Eq)]
 pub enum Command {
     /// Serve the HTTP API and run the background workers in the same process (the default).
     Serve,
@@ -28,4 +28,10 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Write the OpenAPI 3 specification of every route to a file (or stdout with `-`).
+    Openapi {
+        /// Where to write the JSON specification.
+        #[arg(long, short, default_value = "openapi.json")]
+        output: String,
+    },
 }

@@ -20,7 +20,10 @@ fn main() -> std::process::ExitCode {
     postiz_core::telemetry::init_tracing(&settings.telemetry);
     let _ = postiz_core::telemetry::metrics_handle();
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("postiz: cannot start the async runtime: {e}");
@@ -41,6 +44,17 @@ fn main() -> std::process::ExitCode {
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Migrate => postiz_backend::startup::migrate(&settings).await,
+        Command::Openapi { output } => {
+            let spec = postiz_backend::startup::openapi_spec(settings).await?;
+            if output == "-" {
+                use std::io::Write;
+                std::io::stdout().write_all(spec.as_bytes())?;
+            } else {
+                std::fs::write(&output, spec)?;
+                tracing::info!(file = %output, "OpenAPI specification written");
+            }
+            Ok(())
+        }
         Command::Serve => {
             let state = AppState::build(settings).await?;
             postiz_backend::startup::log_layout(&state);

@@ -10,6 +10,8 @@ use postiz_provider::{
 };
 
 /// Every provider crate compiled into this binary.
+// Each push sits behind its own feature, so the list cannot be one `vec![]`.
+#[allow(clippy::vec_init_then_push)]
 pub fn factories() -> Vec<Box<dyn ProviderFactory>> {
     let mut list: Vec<Box<dyn ProviderFactory>> = Vec::new();
     #[cfg(feature = "x")]
@@ -60,7 +62,8 @@ pub fn build(settings: &Settings, http: HttpSettings) -> anyhow::Result<Provider
     }
     let migrations = parse_migrations(&settings.app.migrate_providers)
         .map_err(|e| anyhow::anyhow!("app.migrate_providers (MIGRATE_PROVIDERS): {e}"))?;
-    let mut registry = ProviderRegistry::new(parse_hidden(&settings.app.hidden_providers), migrations);
+    let mut registry =
+        ProviderRegistry::new(parse_hidden(&settings.app.hidden_providers), migrations);
     let context = ProviderContext {
         http: HttpClient::new(http).context("HTTP client for providers")?,
         frontend_url: settings.frontend_url().to_string(),
@@ -78,7 +81,9 @@ pub fn build(settings: &Settings, http: HttpSettings) -> anyhow::Result<Provider
                     let vars: Vec<&str> = factory
                         .env_bindings(id)
                         .iter()
-                        .filter(|b| matches!(b.field, ConfigField::ClientId | ConfigField::ClientSecret))
+                        .filter(|b| {
+                            matches!(b.field, ConfigField::ClientId | ConfigField::ClientSecret)
+                        })
                         .map(|b| b.var)
                         .collect();
                     tracing::warn!(

@@ -1,11 +1,11 @@
 //! Echoes the request id assigned by the tracing middleware in `x-request-id`, so a client can
 //! quote it and an operator can find the request's log lines.
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::HttpMessage;
 use tracing_actix_web::RequestId;
 
 pub async fn echo(

@@ -12,14 +12,14 @@ use actix_web::{App, HttpServer, web as actix};
 use anyhow::Context;
 use paperclip::actix::OpenApiExt;
 use paperclip::v2::models::{DefaultApiRaw, Info, Tag};
+use postiz_auth::AuthContext;
 use postiz_auth::authz::Authorizer;
 use postiz_auth::service::{AccountService, OrganizationService, UserService};
-use postiz_auth::AuthContext;
+use postiz_core::Settings;
 use postiz_core::cache::{Cache, MemoryCache, RedisCache};
 use postiz_core::http::{CookiePolicy, JsonLimit};
 use postiz_core::mailer::Mailer;
 use postiz_core::secrets::Sealer;
-use postiz_core::Settings;
 use postiz_migrations::{Migrator, MigratorTrait};
 use postiz_provider::{HttpSettings, ProviderRegistry};
 use sea_orm::DatabaseConnection;
@@ -49,9 +49,12 @@ impl AppState {
         let _ = postiz_core::telemetry::metrics_handle();
         let settings = Arc::new(settings);
 
-        let db = postiz_core::db::connect(&settings)
-            .await
-            .with_context(|| format!("cannot open the database {}", postiz_core::db::describe(&settings)))?;
+        let db = postiz_core::db::connect(&settings).await.with_context(|| {
+            format!(
+                "cannot open the database {}",
+                postiz_core::db::describe(&settings)
+            )
+        })?;
         if settings.database.migrate_on_start {
             Migrator::up(&db, None)
                 .await
@@ -66,7 +69,10 @@ impl AppState {
                 &settings.redis.key_prefix,
                 settings.redis.pool_size,
             )?;
-            redis.ping().await.context("cannot reach Redis (REDIS_URL)")?;
+            redis
+                .ping()
+                .await
+                .context("cannot reach Redis (REDIS_URL)")?;
             Arc::new(redis)
         };
 
@@ -142,9 +148,12 @@ impl Application {
     }
 
     pub fn with_state(state: AppState) -> anyhow::Result<Self> {
-        let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
-        let listener = TcpListener::bind(&address)
-            .with_context(|| format!("cannot listen on {address}"))?;
+        let address = format!(
+            "{}:{}",
+            state.settings.server.host, state.settings.server.port
+        );
+        let listener =
+            TcpListener::bind(&address).with_context(|| format!("cannot listen on {address}"))?;
         let port = listener.local_addr()?.port();
         let workers = match state.settings.server.workers {
             0 => std::thread::available_parallelism().map_or(2, usize::from),
@@ -210,26 +219,27 @@ fn cors(settings: &Settings) -> Cors {
 }
 
 fn api_spec() -> DefaultApiRaw {
-    let mut spec = DefaultApiRaw::default();
-    spec.info = Info {
-        title: "Postiz API (Rust implementation)".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        description: Some(
-            "Drop-in backend for the Postiz dashboard, CLI and SDK. Dashboard routes take the \
-             session in the `auth` header or cookie; `showorg` selects the organization."
-                .into(),
-        ),
+    DefaultApiRaw {
+        info: Info {
+            title: "Postiz API (Rust implementation)".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: Some(
+                "Drop-in backend for the Postiz dashboard, CLI and SDK. Dashboard routes take \
+                 the session in the `auth` header or cookie; `showorg` selects the organization."
+                    .into(),
+            ),
+            ..Default::default()
+        },
+        tags: ["System", "Auth", "User", "Settings"]
+            .into_iter()
+            .map(|name| Tag {
+                name: name.into(),
+                description: None,
+                external_docs: None,
+            })
+            .collect(),
         ..Default::default()
-    };
-    spec.tags = ["System", "Auth", "User", "Settings"]
-        .into_iter()
-        .map(|name| Tag {
-            name: name.into(),
-            description: None,
-            external_docs: None,
-        })
-        .collect();
-    spec
+    }
 }
 
 fn build_app(
@@ -269,9 +279,12 @@ fn build_app(
 
 /// Applies pending migrations and exits (`postiz migrate`).
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let db = postiz_core::db::connect(settings)
-        .await
-        .with_context(|| format!("cannot open the database {}", postiz_core::db::describe(settings)))?;
+    let db = postiz_core::db::connect(settings).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            postiz_core::db::describe(settings)
+        )
+    })?;
     let pending = Migrator::get_pending_migrations(&db).await?.len();
     Migrator::up(&db, None)
         .await
@@ -282,6 +295,27 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
         "migrations are up to date"
     );
     Ok(())
+}
+
+/// The OpenAPI 3 specification, produced by building the application in-process on a
+/// throw-away SQLite database (no port is opened).
+pub async fn openapi_spec(mut settings: Settings) -> anyhow::Result<String> {
+    let dir = tempfile::tempdir().context("temporary folder")?;
+    settings.app.data_dir = dir.path().to_path_buf();
+    settings.database.url = String::new();
+    settings.redis.url = String::new();
+    if settings.auth.jwt_secret.is_empty() {
+        settings.auth.jwt_secret = "openapi-generation-only-secret".into();
+    }
+    let state = AppState::build(settings).await?;
+    let app = actix_web::test::init_service(build_app(state)).await;
+    let req = actix_web::test::TestRequest::get()
+        .uri(docs::SPEC_V3)
+        .to_request();
+    let body = actix_web::test::call_and_read_body(&app, req).await;
+    let value: serde_json::Value =
+        serde_json::from_slice(&body).context("the specification is not JSON")?;
+    Ok(serde_json::to_string_pretty(&value)?)
 }
 
 /// Says at start where everything lives, so a newcomer knows what runs.
@@ -303,6 +337,8 @@ pub fn log_layout(state: &AppState) {
 /// Runs the background workers until the process is asked to stop (`postiz worker`).
 pub async fn run_workers(state: AppState) -> anyhow::Result<()> {
     let _ = state;
-    tokio::signal::ctrl_c().await.context("waiting for shutdown")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for shutdown")?;
     Ok(())
 }

@@ -109,7 +109,12 @@ impl Authorizer {
     }
 
     /// Makes the grouping for (user, org) equal to the role read from the database.
-    async fn sync_membership(&self, user_id: &str, org_id: &str, role: Role) -> Result<(), AuthzError> {
+    async fn sync_membership(
+        &self,
+        user_id: &str,
+        org_id: &str,
+        role: Role,
+    ) -> Result<(), AuthzError> {
         {
             let enforcer = self.enforcer.read().await;
             let roles = enforcer.get_roles_for_user(user_id, Some(org_id));

@@ -152,7 +152,13 @@ impl<P: Permission> FromRequest for Require<P> {
             let ctx = context(&req)?;
             let allowed = ctx
                 .authorizer
-                .allowed(&org.user.id, &org.organization.id, org.role, P::OBJECT, P::ACTION)
+                .allowed(
+                    &org.user.id,
+                    &org.organization.id,
+                    org.role,
+                    P::OBJECT,
+                    P::ACTION,
+                )
                 .await
                 .map_err(AppError::internal)?;
             if !allowed {

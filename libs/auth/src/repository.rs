@@ -38,7 +38,10 @@ pub struct NewUser<'a> {
     pub activated: bool,
 }
 
-pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser<'_>) -> Result<user::Model, DbErr> {
+pub async fn insert_user(
+    db: &impl ConnectionTrait,
+    new: NewUser<'_>,
+) -> Result<user::Model, DbErr> {
     let at = now();
     user::ActiveModel {
         id: Set(new_id()),
@@ -115,7 +118,10 @@ pub async fn update_personal(
 ) -> Result<(), DbErr> {
     user::Entity::update_many()
         .col_expr(user::Column::Name, Expr::value(update.name))
-        .col_expr(user::Column::Bio, Expr::value(update.bio.map(str::to_string)))
+        .col_expr(
+            user::Column::Bio,
+            Expr::value(update.bio.map(str::to_string)),
+        )
         .col_expr(
             user::Column::PictureId,
             Expr::value(update.picture.map(|(id, _)| id.to_string())),
@@ -202,7 +208,10 @@ pub async fn set_api_key(
 ) -> Result<(), DbErr> {
     organization::Entity::update_many()
         .col_expr(organization::Column::ApiKeyHash, Expr::value(api_key_hash))
-        .col_expr(organization::Column::ApiKeySealed, Expr::value(api_key_sealed))
+        .col_expr(
+            organization::Column::ApiKeySealed,
+            Expr::value(api_key_sealed),
+        )
         .col_expr(organization::Column::UpdatedAt, Expr::value(now()))
         .filter(organization::Column::Id.eq(org_id))
         .exec(db)

@@ -170,7 +170,10 @@ mod tests {
         let token = tokens().issue_session("user-1", 0).unwrap_or_default();
         let other = Tokens::new("another-secret-entirely-000", 24, 1);
         assert_eq!(other.verify_session(&token), Err(TokenError::Invalid));
-        assert_eq!(tokens().verify_session("abc.def.ghi"), Err(TokenError::Invalid));
+        assert_eq!(
+            tokens().verify_session("abc.def.ghi"),
+            Err(TokenError::Invalid)
+        );
         // An invitation is not a session.
         let invite = tokens()
             .issue_invite("i", "o", Role::User, "", Utc::now() + Duration::hours(1))
@@ -182,7 +185,13 @@ mod tests {
     fn expired_tokens_are_refused() {
         let t = tokens();
         let invite = t
-            .issue_invite("i", "o", Role::Admin, "a@b.c", Utc::now() - Duration::hours(1))
+            .issue_invite(
+                "i",
+                "o",
+                Role::Admin,
+                "a@b.c",
+                Utc::now() - Duration::hours(1),
+            )
             .unwrap_or_default();
         assert_eq!(t.verify_invite(&invite), Err(TokenError::Expired));
     }

@@ -18,8 +18,12 @@ pub trait Cache: Send + Sync {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
     /// Sets the key only if it does not exist; returns whether it was set.
-    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration)
-    -> Result<bool, CacheError>;
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, CacheError>;
     /// Reads and deletes atomically: a one-time token can be used once.
     async fn take(&self, key: &str) -> Result<Option<String>, CacheError>;
     async fn delete(&self, key: &str) -> Result<(), CacheError>;
@@ -86,7 +90,11 @@ fn live(map: &mut HashMap<String, Entry>, key: &str, now: Instant) -> bool {
 impl Cache for MemoryCache {
     async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
         let now = Instant::now();
-        self.with(|m| live(m, key, now).then(|| m.get(key).map(|e| e.value.clone())).flatten())
+        self.with(|m| {
+            live(m, key, now)
+                .then(|| m.get(key).map(|e| e.value.clone()))
+                .flatten()
+        })
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
@@ -280,7 +288,10 @@ impl Cache for RedisCache {
             .query_async(&mut c)
             .await
             .map_err(redis_err)?;
-        Ok((count, Duration::from_millis(u64::try_from(ttl).unwrap_or(0))))
+        Ok((
+            count,
+            Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+        ))
     }
 
     async fn ping(&self) -> Result<(), CacheError> {
@@ -317,7 +328,10 @@ mod tests {
         let (n2, left) = cache.increment("c", ttl).await.unwrap_or((0, ttl));
         assert_eq!((n1, n2), (1, 2));
         assert!(left <= ttl && left > Duration::from_secs(50));
-        cache.set("short", "x", Duration::from_millis(20)).await.ok();
+        cache
+            .set("short", "x", Duration::from_millis(20))
+            .await
+            .ok();
         tokio::time::sleep(Duration::from_millis(40)).await;
         assert_eq!(cache.get("short").await.ok().flatten(), None);
     }

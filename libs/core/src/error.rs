@@ -370,7 +370,10 @@ fn error_schema() -> DefaultSchemaRaw {
             "What went wrong; an array of field errors for validation failures",
         ),
     );
-    properties.insert("error".into(), field(DataType::String, "HTTP reason phrase"));
+    properties.insert(
+        "error".into(),
+        field(DataType::String, "HTTP reason phrase"),
+    );
     properties.insert("code".into(), field(DataType::String, "Stable error code"));
     DefaultSchemaRaw {
         name: Some("ErrorResponse".into()),
@@ -443,7 +446,9 @@ mod tests {
     fn too_many_requests_has_retry_after() {
         let resp = AppError::too_many_requests("slow down", 42).error_response();
         assert_eq!(
-            resp.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+            resp.headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok()),
             Some("42")
         );
     }

@@ -110,7 +110,9 @@ fn too_large(limit: usize) -> AppError {
 /// Parses JSON naming the field of a type error (`posts[0].value: invalid type ...`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(AppError::validation(vec!["The body must be a JSON object".into()]));
+        return Err(AppError::validation(vec![
+            "The body must be a JSON object".into(),
+        ]));
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -231,10 +233,7 @@ impl<T: Serialize> Reply<T> {
 
     /// Adds a header; a name or value that is not valid HTTP is skipped.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::try_from(name),
-            HeaderValue::try_from(value),
-        ) {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             self.headers.push((n, v));
         }
         self

@@ -83,8 +83,10 @@ impl SmtpTransport {
             .tls(tls)
             .timeout(Some(Duration::from_secs(30)));
         if !settings.user.is_empty() {
-            builder =
-                builder.credentials(Credentials::new(settings.user.clone(), settings.pass.clone()));
+            builder = builder.credentials(Credentials::new(
+                settings.user.clone(),
+                settings.pass.clone(),
+            ));
         }
         let from = format!("{} <{}>", settings.from_name, settings.from_address)
             .parse::<Mailbox>()
@@ -252,12 +254,17 @@ mod tests {
 
     #[test]
     fn text_version_keeps_links() {
-        let text = html_to_text("Click <a href=\"https://x.io/a?b=1&amp;c=2\">here</a><br/>bye &amp; thanks");
+        let text = html_to_text(
+            "Click <a href=\"https://x.io/a?b=1&amp;c=2\">here</a><br/>bye &amp; thanks",
+        );
         assert_eq!(text, "Click [https://x.io/a?b=1&c=2] here\nbye & thanks");
     }
 
     #[test]
     fn escaping() {
-        assert_eq!(escape_html("<b>\"x\"</b>"), "&lt;b&gt;&quot;x&quot;&lt;/b&gt;");
+        assert_eq!(
+            escape_html("<b>\"x\"</b>"),
+            "&lt;b&gt;&quot;x&quot;&lt;/b&gt;"
+        );
     }
 }

@@ -109,7 +109,10 @@ mod tests {
     fn another_key_cannot_open() {
         let sealed = Sealer::new("one").seal("x");
         assert_eq!(Sealer::new("two").open(&sealed), Err(SealError::WrongKey));
-        assert_eq!(Sealer::new("one").open("garbage"), Err(SealError::Malformed));
+        assert_eq!(
+            Sealer::new("one").open("garbage"),
+            Err(SealError::Malformed)
+        );
     }
 
     #[test]

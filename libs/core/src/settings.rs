@@ -264,7 +264,10 @@ impl Settings {
                 "app.backend_internal_url (BACKEND_INTERNAL_URL)",
                 &self.app.backend_internal_url,
             ),
-            ("app.backend_url (NEXT_PUBLIC_BACKEND_URL)", &self.app.backend_url),
+            (
+                "app.backend_url (NEXT_PUBLIC_BACKEND_URL)",
+                &self.app.backend_url,
+            ),
         ] {
             if !value.is_empty() && url::Url::parse(value).is_err() {
                 return fail(key, "must be an absolute URL or empty");
@@ -289,7 +292,10 @@ impl Settings {
         }
         let redis = self.redis.url.trim();
         if !redis.is_empty() && !redis.starts_with("redis://") && !redis.starts_with("rediss://") {
-            return fail("redis.url (REDIS_URL)", "must start with redis:// or rediss://");
+            return fail(
+                "redis.url (REDIS_URL)",
+                "must start with redis:// or rediss://",
+            );
         }
         if self.redis.pool_size == 0 {
             return fail("redis.pool_size", "must be at least 1");
@@ -311,7 +317,10 @@ impl Settings {
             );
         }
         if !self.auth.jwt_secret.is_empty() && self.auth.jwt_secret.len() < 16 {
-            return fail("auth.jwt_secret (JWT_SECRET)", "must be at least 16 characters");
+            return fail(
+                "auth.jwt_secret (JWT_SECRET)",
+                "must be at least 16 characters",
+            );
         }
         if self.email.uses_smtp() {
             if self.email.host.trim().is_empty() {
@@ -470,8 +479,8 @@ mod tests {
 
     #[test]
     fn generic_overrides_reach_any_key() {
-        let s = load(&[("POSTIZ__SERVER__JSON_LIMIT", "1234")], None)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let s =
+            load(&[("POSTIZ__SERVER__JSON_LIMIT", "1234")], None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.server.json_limit, 1234);
     }
 

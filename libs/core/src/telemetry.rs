@@ -24,13 +24,18 @@ pub fn init_tracing(settings: &TelemetrySettings) {
         LogFormat::Json => registry
             .with(
                 tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
                     .json()
                     .with_current_span(true)
                     .flatten_event(true),
             )
             .try_init(),
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_target(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_target(false),
+            )
             .try_init(),
     };
     // Already installed: keep the first one.

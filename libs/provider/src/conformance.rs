@@ -112,7 +112,11 @@ fn check_capabilities(target: &dyn ConformanceTarget, server: &MockServer, name:
     }
     let max = provider.max_length(&target.channel(), &serde_json::json!({}));
     assert!(max > 0, "{name}: max_length must be positive");
-    assert_eq!(provider.text_length("abc"), 3, "{name}: plain ASCII counts one per character");
+    assert_eq!(
+        provider.text_length("abc"),
+        3,
+        "{name}: plain ASCII counts one per character"
+    );
 }
 
 async fn check_auth_url(target: &dyn ConformanceTarget, name: &str) {
@@ -151,7 +155,10 @@ async fn check_publish_ok(target: &dyn ConformanceTarget, name: &str) {
     let expected = target.mount_publish_ok(&server).await;
     let provider = target.provider(&server);
     let outcome = provider
-        .publish(&target.channel(), &text_item("Hello from the conformance kit"))
+        .publish(
+            &target.channel(),
+            &text_item("Hello from the conformance kit"),
+        )
         .await
         .unwrap_or_else(|e| panic!("{name}: publishing a text post failed: {e}"));
     match outcome {
@@ -213,7 +220,12 @@ async fn check_publish_error(
             "{name}: the network's message was lost for status {status}: {error}"
         );
     }
-    if let (ProviderError::RateLimited { retry_after: got, .. }, Some(secs)) = (&error, retry_after)
+    if let (
+        ProviderError::RateLimited {
+            retry_after: got, ..
+        },
+        Some(secs),
+    ) = (&error, retry_after)
     {
         assert_eq!(
             *got,

@@ -222,7 +222,11 @@ impl HttpClient {
                 return Err(error);
             }
             attempt += 1;
-            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, "retrying provider call");
+            tracing::debug!(
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "retrying provider call"
+            );
             tokio::time::sleep(wait).await;
         }
     }
@@ -266,7 +270,9 @@ fn transport_error(e: &reqwest::Error, replay: Replay) -> ProviderError {
         return ProviderError::Transient(format!("network error: {e}"));
     }
     if e.is_timeout() || e.is_request() || e.is_body() {
-        return ProviderError::Unconfirmed(format!("no answer from the network after sending: {e}"));
+        return ProviderError::Unconfirmed(format!(
+            "no answer from the network after sending: {e}"
+        ));
     }
     ProviderError::Transient(format!("network error: {e}"))
 }
@@ -412,7 +418,10 @@ mod tests {
     #[test]
     fn message_extraction() {
         assert_eq!(
-            default_message(StatusCode::BAD_REQUEST, r#"{"error":{"message":"too long"}}"#),
+            default_message(
+                StatusCode::BAD_REQUEST,
+                r#"{"error":{"message":"too long"}}"#
+            ),
             "too long"
         );
         assert_eq!(

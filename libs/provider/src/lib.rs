@@ -22,9 +22,7 @@ pub use config::{
     BuildError, ConfigField, EnvBinding, ProviderConfig, ProviderContext, ProviderFactory,
 };
 pub use error::ProviderError;
-pub use http::{
-    DefaultClassifier, ErrorClassifier, HttpClient, HttpSettings, Replay, RetryPolicy,
-};
+pub use http::{DefaultClassifier, ErrorClassifier, HttpClient, HttpSettings, Replay, RetryPolicy};
 pub use media::{ByteStream, InMemoryMedia, MediaSource};
 pub use provider::{MediaSummary, Provider, validate_media_rules};
 pub use registry::ProviderRegistry;

@@ -38,7 +38,9 @@ impl MediaSource for InMemoryMedia {
 
     async fn stream(&self) -> Result<ByteStream, ProviderError> {
         let data = self.0.clone();
-        Ok(Box::pin(futures_util::stream::once(async move { Ok(data) })))
+        Ok(Box::pin(futures_util::stream::once(
+            async move { Ok(data) },
+        )))
     }
 
     async fn bytes(&self) -> Result<Bytes, ProviderError> {

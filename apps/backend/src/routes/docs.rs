@@ -1,10 +1,10 @@
 //! Guards the Swagger UI: paperclip's file handler panics on unknown file names, so only the
 //! files it ships reach it; anything else under /docs is a 404.
 
+use actix_web::HttpResponse;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
-use actix_web::HttpResponse;
 
 /// Where the documentation is served.
 pub const DOCS: &str = "/docs";
@@ -44,5 +44,7 @@ pub async fn guard(
         let res = HttpResponse::NotFound().finish();
         return Ok(req.into_response(res).map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }

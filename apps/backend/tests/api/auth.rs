@@ -29,24 +29,45 @@ async fn register_creates_the_organization_and_its_owner() {
         .find(|c| c.starts_with("auth="))
         .expect("auth cookie");
     for attribute in ["HttpOnly", "Secure", "SameSite=None", "Path=/"] {
-        assert!(cookie.contains(attribute), "{attribute} missing in {cookie}");
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
     }
-    assert!(res.header("auth").is_none(), "the token travels in a header only when NOT_SECURED");
+    assert!(
+        res.header("auth").is_none(),
+        "the token travels in a header only when NOT_SECURED"
+    );
 
     let token = res.cookie("auth").unwrap();
     let me = app
-        .call_with(reqwest::Method::GET, "/user/self", None, None, &[("auth", &token)])
+        .call_with(
+            reqwest::Method::GET,
+            "/user/self",
+            None,
+            None,
+            &[("auth", &token)],
+        )
         .await;
     assert_eq!(me.status, StatusCode::OK);
     let me = me.json();
-    assert_eq!(me["email"], "owner@example.com", "addresses are stored lower-cased");
+    assert_eq!(
+        me["email"], "owner@example.com",
+        "addresses are stored lower-cased"
+    );
     assert_eq!(me["role"], "SUPERADMIN");
     assert_eq!(me["tier"], "ULTIMATE");
     assert_eq!(res.cookie("showorg").as_deref(), me["orgId"].as_str());
     assert_eq!(me["publicApi"].as_str().map(str::len), Some(48));
 
     let orgs = app
-        .call_with(reqwest::Method::GET, "/user/organizations", None, None, &[("auth", &token)])
+        .call_with(
+            reqwest::Method::GET,
+            "/user/organizations",
+            None,
+            None,
+            &[("auth", &token)],
+        )
         .await
         .json();
     assert_eq!(orgs.as_array().map(Vec::len), Some(1));
@@ -67,8 +88,15 @@ async fn register_and_login_send_headers_in_not_secured_mode() {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     let token = res.header("auth").expect("auth header");
     assert!(res.header("showorg").is_some());
-    let cookie = res.cookies().into_iter().find(|c| c.starts_with("auth=")).unwrap();
-    assert!(!cookie.contains("HttpOnly"), "the dashboard reads the cookie in NOT_SECURED mode");
+    let cookie = res
+        .cookies()
+        .into_iter()
+        .find(|c| c.starts_with("auth="))
+        .unwrap();
+    assert!(
+        !cookie.contains("HttpOnly"),
+        "the dashboard reads the cookie in NOT_SECURED mode"
+    );
     assert!(!cookie.contains("Secure"));
 
     let login = app
@@ -118,12 +146,22 @@ async fn login_checks_the_password() {
     assert_eq!(ok.header("reload").as_deref(), Some("true"));
     assert!(ok.cookie("auth").is_some());
 
-    for (email, password) in [("user@example.com", "wrong-password"), ("nobody@example.com", "whatever")] {
+    for (email, password) in [
+        ("user@example.com", "wrong-password"),
+        ("nobody@example.com", "whatever"),
+    ] {
         let res = app
-            .post("/auth/login", None, json!({"email": email, "password": password, "provider": "LOCAL"}))
+            .post(
+                "/auth/login",
+                None,
+                json!({"email": email, "password": password, "provider": "LOCAL"}),
+            )
             .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST);
-        assert_eq!(res.text, "Invalid user name or password", "the dashboard shows this text");
+        assert_eq!(
+            res.text, "Invalid user name or password",
+            "the dashboard shows this text"
+        );
         assert!(res.cookie("auth").is_none());
     }
 }
@@ -134,7 +172,11 @@ async fn repeated_login_failures_are_throttled() {
     app.register("victim@example.com", "Acme").await;
     for _ in 0..10 {
         let res = app
-            .post("/auth/login", None, json!({"email": "victim@example.com", "password": "guess-guess"}))
+            .post(
+                "/auth/login",
+                None,
+                json!({"email": "victim@example.com", "password": "guess-guess"}),
+            )
             .await;
         assert_eq!(res.status, StatusCode::BAD_REQUEST);
     }
@@ -187,7 +229,10 @@ async fn bcrypt_passwords_imported_from_postiz_work_and_are_upgraded() {
         .unwrap()
         .password_hash
         .unwrap();
-    assert!(stored.starts_with("$argon2id$"), "upgraded on login: {stored}");
+    assert!(
+        stored.starts_with("$argon2id$"),
+        "upgraded on login: {stored}"
+    );
     app.login("legacy@example.com", "old-postiz-password").await;
 }
 
@@ -199,9 +244,15 @@ fn bcrypt_hash_of(password: &str) -> String {
 #[tokio::test]
 async fn registration_can_be_limited_to_the_first_organization() {
     let app = spawn_app_with(Options::default().with_env("DISABLE_REGISTRATION", "true")).await;
-    assert_eq!(app.get("/auth/can-register", None).await.json(), json!({"register": true}));
+    assert_eq!(
+        app.get("/auth/can-register", None).await.json(),
+        json!({"register": true})
+    );
     app.register("first@example.com", "First").await;
-    assert_eq!(app.get("/auth/can-register", None).await.json(), json!({"register": false}));
+    assert_eq!(
+        app.get("/auth/can-register", None).await.json(),
+        json!({"register": false})
+    );
     let res = app
         .post(
             "/auth/register",
@@ -248,25 +299,41 @@ async fn with_email_configured_new_accounts_must_be_activated() {
     assert!(res.cookie("auth").is_none(), "no session before activation");
 
     let mail = smtp.wait_for("new@example.com").await;
-    assert!(mail.data.contains("Subject: Activate your account"), "{}", mail.data);
+    assert!(
+        mail.data.contains("Subject: Activate your account"),
+        "{}",
+        mail.data
+    );
     assert!(mail.from.contains("postiz@example.com"));
     let link = link_in(&mail, "http://localhost:4200/auth/activate/");
     let code = link.rsplit('/').next().unwrap().to_string();
 
     let res = app
-        .post("/auth/login", None, json!({"email": "new@example.com", "password": "secret123"}))
+        .post(
+            "/auth/login",
+            None,
+            json!({"email": "new@example.com", "password": "secret123"}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert_eq!(res.text, "User is not activated");
 
-    let res = app.post("/auth/activate", None, json!({"code": code})).await;
+    let res = app
+        .post("/auth/activate", None, json!({"code": code}))
+        .await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.json(), json!({"can": true}));
     assert_eq!(res.header("onboarding").as_deref(), Some("true"));
     assert!(res.cookie("auth").is_some());
 
-    let again = app.post("/auth/activate", None, json!({"code": code})).await;
-    assert_eq!(again.json(), json!({"can": false}), "an activation code works once");
+    let again = app
+        .post("/auth/activate", None, json!({"code": code}))
+        .await;
+    assert_eq!(
+        again.json(),
+        json!({"can": false}),
+        "an activation code works once"
+    );
 
     app.login("new@example.com", "secret123").await;
 }
@@ -287,7 +354,11 @@ async fn activation_can_be_resent() {
     .await;
     smtp.wait_for("slow@example.com").await;
     let res = app
-        .post("/auth/resend-activation", None, json!({"email": "slow@example.com"}))
+        .post(
+            "/auth/resend-activation",
+            None,
+            json!({"email": "slow@example.com"}),
+        )
         .await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(res.json()["success"], true);
@@ -300,7 +371,11 @@ async fn activation_can_be_resent() {
     assert_eq!(smtp.count(), 2);
 
     let res = app
-        .post("/auth/resend-activation", None, json!({"email": "unknown@example.com"}))
+        .post(
+            "/auth/resend-activation",
+            None,
+            json!({"email": "unknown@example.com"}),
+        )
         .await;
     assert_eq!(res.json()["success"], false);
 }
@@ -332,7 +407,9 @@ async fn password_reset_by_email_ends_old_sessions() {
         .cookie("auth")
         .unwrap();
 
-    let res = app.post("/auth/forgot", None, json!({"email": "reset@example.com"})).await;
+    let res = app
+        .post("/auth/forgot", None, json!({"email": "reset@example.com"}))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED);
     assert_eq!(res.json(), json!({"forgot": true}));
     let mut reset_link = None;
@@ -354,7 +431,11 @@ async fn password_reset_by_email_ends_old_sessions() {
         )
         .await;
     assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
-    assert!(mismatch.text.contains("Passwords do not match"), "{}", mismatch.text);
+    assert!(
+        mismatch.text.contains("Passwords do not match"),
+        "{}",
+        mismatch.text
+    );
 
     let res = app
         .post(
@@ -366,9 +447,19 @@ async fn password_reset_by_email_ends_old_sessions() {
     assert_eq!(res.json(), json!({"reset": true}));
 
     let old = app
-        .call_with(reqwest::Method::GET, "/user/self", None, None, &[("auth", &old_token)])
+        .call_with(
+            reqwest::Method::GET,
+            "/user/self",
+            None,
+            None,
+            &[("auth", &old_token)],
+        )
         .await;
-    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "sessions end when the password changes");
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "sessions end when the password changes"
+    );
     app.login("reset@example.com", "new-password").await;
 
     let reuse = app
@@ -378,7 +469,11 @@ async fn password_reset_by_email_ends_old_sessions() {
             json!({"password": "third-pass", "repeatPassword": "third-pass", "token": token}),
         )
         .await;
-    assert_eq!(reuse.json(), json!({"reset": false}), "a reset link works once");
+    assert_eq!(
+        reuse.json(),
+        json!({"reset": false}),
+        "a reset link works once"
+    );
 }
 
 fn smtp_link_containing(smtp: &SmtpSink, needle: &str) -> Option<String> {
@@ -396,7 +491,9 @@ async fn forgot_reveals_nothing_about_unknown_addresses() {
         ..Options::default()
     })
     .await;
-    let res = app.post("/auth/forgot", None, json!({"email": "ghost@example.com"})).await;
+    let res = app
+        .post("/auth/forgot", None, json!({"email": "ghost@example.com"}))
+        .await;
     assert_eq!(res.json(), json!({"forgot": true}));
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(smtp.count(), 0);

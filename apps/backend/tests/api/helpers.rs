@@ -90,12 +90,18 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut env: HashMap<String, String> = HashMap::new();
-    env.insert("POSTIZ__APP__DATA_DIR".into(), dir.path().display().to_string());
+    env.insert(
+        "POSTIZ__APP__DATA_DIR".into(),
+        dir.path().display().to_string(),
+    );
     env.insert("POSTIZ__SERVER__HOST".into(), "127.0.0.1".into());
     env.insert("POSTIZ__SERVER__PORT".into(), "0".into());
     env.insert("POSTIZ__SERVER__WORKERS".into(), "1".into());
     env.insert("POSTIZ__DATABASE__MAX_CONNECTIONS".into(), "5".into());
-    env.insert("JWT_SECRET".into(), "test-secret-0123456789-abcdefghijklmnop".into());
+    env.insert(
+        "JWT_SECRET".into(),
+        "test-secret-0123456789-abcdefghijklmnop".into(),
+    );
     env.insert("FRONTEND_URL".into(), "http://localhost:4200".into());
     if options.not_secured {
         env.insert("NOT_SECURED".into(), "true".into());
@@ -330,12 +336,21 @@ impl TestApp {
                 serde_json::json!({"email": email, "role": role, "sendEmail": false}),
             )
             .await;
-        assert_eq!(invite.status, StatusCode::CREATED, "invite: {}", invite.text);
+        assert_eq!(
+            invite.status,
+            StatusCode::CREATED,
+            "invite: {}",
+            invite.text
+        );
         let url = invite.json()["url"].as_str().expect("url").to_string();
         let token = url.split("org=").nth(1).expect("token").to_string();
         let mut member = self.register(email, &format!("{email} org")).await;
         let joined = self
-            .post("/user/join-org", Some(&member), serde_json::json!({"org": token}))
+            .post(
+                "/user/join-org",
+                Some(&member),
+                serde_json::json!({"org": token}),
+            )
             .await;
         assert_eq!(joined.status, StatusCode::OK, "join: {}", joined.text);
         member.org_id = admin.org_id.clone();
@@ -441,7 +456,9 @@ pub fn decoded(mail: &ReceivedMail) -> String {
 /// The first link in a message that starts with `prefix`.
 pub fn link_in(mail: &ReceivedMail, prefix: &str) -> String {
     let text = decoded(mail);
-    let start = text.find(prefix).unwrap_or_else(|| panic!("no link {prefix} in {text}"));
+    let start = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no link {prefix} in {text}"));
     text[start..]
         .chars()
         .take_while(|c| !c.is_whitespace() && *c != '"' && *c != ']' && *c != '<')

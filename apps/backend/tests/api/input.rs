@@ -8,7 +8,10 @@ use crate::helpers::{TestApp, spawn_app};
 async fn rows(app: &TestApp) -> (u64, u64) {
     (
         user::Entity::find().count(&app.state.db).await.unwrap(),
-        organization::Entity::find().count(&app.state.db).await.unwrap(),
+        organization::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
     )
 }
 
@@ -16,13 +19,34 @@ async fn rows(app: &TestApp) -> (u64, u64) {
 async fn bad_registrations_are_refused_with_the_field_named_and_write_nothing() {
     let app = spawn_app().await;
     let cases = [
-        (json!({"email": 5, "password": "secret123", "company": "Acme"}), "email"),
-        (json!({"email": "a@example.com", "password": "secret123"}), "company"),
-        (json!({"email": "not-an-email", "password": "secret123", "company": "Acme"}), "email"),
-        (json!({"email": "a@example.com", "password": "x", "company": "Acme"}), "password"),
-        (json!({"email": "a@example.com", "password": "secret123", "company": "A".repeat(200)}), "company"),
-        (json!({"email": "a@example.com", "password": "p".repeat(65), "company": "Acme"}), "password"),
-        (json!({"email": "a@example.com", "password": ["secret"], "company": "Acme"}), "password"),
+        (
+            json!({"email": 5, "password": "secret123", "company": "Acme"}),
+            "email",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "secret123"}),
+            "company",
+        ),
+        (
+            json!({"email": "not-an-email", "password": "secret123", "company": "Acme"}),
+            "email",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "x", "company": "Acme"}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "secret123", "company": "A".repeat(200)}),
+            "company",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "p".repeat(65), "company": "Acme"}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": ["secret"], "company": "Acme"}),
+            "password",
+        ),
         (json!(["not", "an", "object"]), ""),
     ];
     for (body, field) in cases {
@@ -30,7 +54,11 @@ async fn bad_registrations_are_refused_with_the_field_named_and_write_nothing() 
         assert_eq!(res.status, StatusCode::BAD_REQUEST, "{body}: {}", res.text);
         let json = res.json();
         assert_eq!(json["statusCode"], 400);
-        assert!(json["message"].to_string().contains(field), "{body}: {}", res.text);
+        assert!(
+            json["message"].to_string().contains(field),
+            "{body}: {}",
+            res.text
+        );
     }
     assert_eq!(rows(&app).await, (0, 0));
 }
@@ -71,7 +99,12 @@ async fn huge_bodies_are_refused_without_being_read_whole() {
             json!({"email": "a@example.com", "password": "secret123", "company": company}),
         )
         .await;
-    assert_eq!(res.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", &res.text[..res.text.len().min(200)]);
+    assert_eq!(
+        res.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        &res.text[..res.text.len().min(200)]
+    );
     assert_eq!(rows(&app).await, (0, 0));
 }
 

@@ -10,7 +10,10 @@ async fn root_answers_like_postiz() {
     let res = app.get("/", None).await;
     assert_eq!(res.status, StatusCode::OK);
     assert_eq!(res.text, "App is running!");
-    assert!(res.header("x-request-id").is_some(), "every response carries a request id");
+    assert!(
+        res.header("x-request-id").is_some(),
+        "every response carries a request id"
+    );
 }
 
 #[tokio::test]
@@ -53,7 +56,11 @@ async fn swagger_ui_is_served_and_unknown_files_are_404() {
     let app = spawn_app().await;
     let res = app.get("/docs/index.html", None).await;
     assert_eq!(res.status, StatusCode::OK);
-    assert!(res.text.contains("swagger"), "{}", &res.text[..res.text.len().min(200)]);
+    assert!(
+        res.text.contains("swagger"),
+        "{}",
+        &res.text[..res.text.len().min(200)]
+    );
     let res = app.get("/docs/../../etc/passwd", None).await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     let res = app.get("/docs/nope.js", None).await;
@@ -69,8 +76,7 @@ async fn openapi_spec_is_valid_and_complete() {
     let app = spawn_app().await;
     let res = app.get("/docs/openapi.json", None).await;
     assert_eq!(res.status, StatusCode::OK);
-    let spec: openapiv3::OpenAPI =
-        serde_json::from_str(&res.text).expect("the spec is OpenAPI 3");
+    let spec: openapiv3::OpenAPI = serde_json::from_str(&res.text).expect("the spec is OpenAPI 3");
     assert!(spec.openapi.starts_with("3."));
 
     let value = res.json();
@@ -132,7 +138,12 @@ async fn openapi_spec_is_valid_and_complete() {
     }
 
     // Authenticated routes declare the session scheme.
-    let self_op = spec.paths.paths["/user/self"].as_item().unwrap().get.as_ref().unwrap();
+    let self_op = spec.paths.paths["/user/self"]
+        .as_item()
+        .unwrap()
+        .get
+        .as_ref()
+        .unwrap();
     assert!(self_op.security.as_ref().is_some_and(|s| !s.is_empty()));
 }
 
@@ -165,7 +176,10 @@ async fn cors_allows_the_dashboard_with_credentials_and_exposes_its_headers() {
             &[
                 ("origin", "http://localhost:4200"),
                 ("access-control-request-method", "POST"),
-                ("access-control-request-headers", "content-type,auth,showorg"),
+                (
+                    "access-control-request-headers",
+                    "content-type,auth,showorg",
+                ),
             ],
         )
         .await;
@@ -178,22 +192,41 @@ async fn cors_allows_the_dashboard_with_credentials_and_exposes_its_headers() {
         res.header("access-control-allow-credentials").as_deref(),
         Some("true")
     );
-    let allowed = res.header("access-control-allow-headers").unwrap_or_default();
+    let allowed = res
+        .header("access-control-allow-headers")
+        .unwrap_or_default();
     for h in ["auth", "showorg", "content-type"] {
         assert!(allowed.contains(h), "{h} not allowed: {allowed}");
     }
 
     let res = app
-        .call_with(Method::GET, "/", None, None, &[("origin", "http://localhost:4200")])
+        .call_with(
+            Method::GET,
+            "/",
+            None,
+            None,
+            &[("origin", "http://localhost:4200")],
+        )
         .await;
-    let exposed = res.header("access-control-expose-headers").unwrap_or_default();
+    let exposed = res
+        .header("access-control-expose-headers")
+        .unwrap_or_default();
     for h in ["reload", "onboarding", "activate"] {
         assert!(exposed.contains(h), "{h} not exposed: {exposed}");
     }
-    assert!(!exposed.contains("showorg"), "showorg is exposed only in NOT_SECURED mode");
+    assert!(
+        !exposed.contains("showorg"),
+        "showorg is exposed only in NOT_SECURED mode"
+    );
 
     let res = app
-        .call_with(Method::GET, "/", None, None, &[("origin", "https://evil.example")])
+        .call_with(
+            Method::GET,
+            "/",
+            None,
+            None,
+            &[("origin", "https://evil.example")],
+        )
         .await;
     assert!(res.header("access-control-allow-origin").is_none());
 }
@@ -202,9 +235,17 @@ async fn cors_allows_the_dashboard_with_credentials_and_exposes_its_headers() {
 async fn not_secured_mode_exposes_session_headers() {
     let app = crate::helpers::spawn_app_with(crate::helpers::Options::not_secured()).await;
     let res = app
-        .call_with(Method::GET, "/", None, None, &[("origin", "http://localhost:4200")])
+        .call_with(
+            Method::GET,
+            "/",
+            None,
+            None,
+            &[("origin", "http://localhost:4200")],
+        )
         .await;
-    let exposed = res.header("access-control-expose-headers").unwrap_or_default();
+    let exposed = res
+        .header("access-control-expose-headers")
+        .unwrap_or_default();
     for h in ["auth", "showorg", "impersonate", "reload"] {
         assert!(exposed.contains(h), "{h} not exposed: {exposed}");
     }

@@ -11,8 +11,20 @@ async fn self_has_the_fields_the_dashboard_reads() {
     assert_eq!(me.status, StatusCode::OK);
     let me = me.json();
     for field in [
-        "id", "email", "name", "orgId", "tier", "role", "admin", "totalChannels", "isLifetime",
-        "impersonate", "allowTrial", "isTrailing", "streakSince", "publicApi",
+        "id",
+        "email",
+        "name",
+        "orgId",
+        "tier",
+        "role",
+        "admin",
+        "totalChannels",
+        "isLifetime",
+        "impersonate",
+        "allowTrial",
+        "isTrailing",
+        "streakSince",
+        "publicApi",
     ] {
         assert!(me.get(field).is_some(), "missing {field}: {me}");
     }
@@ -39,10 +51,15 @@ async fn personal_details_round_trip() {
     assert_eq!(p["bio"], "Analyst");
     assert_eq!(p["picture"]["path"], "https://cdn.example.com/a.png");
 
-    let res = app.post("/user/personal", Some(&s), json!({"fullname": "x"})).await;
+    let res = app
+        .post("/user/personal", Some(&s), json!({"fullname": "x"}))
+        .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
     assert!(res.text.contains("fullname"), "{}", res.text);
-    assert_eq!(app.get("/user/personal", Some(&s)).await.json()["name"], "Ada Lovelace");
+    assert_eq!(
+        app.get("/user/personal", Some(&s)).await.json()["name"],
+        "Ada Lovelace"
+    );
 }
 
 #[tokio::test]
@@ -79,7 +96,13 @@ async fn organizations_is_always_an_array_and_showorg_switches() {
 
     // Without showorg the first membership (the user's own) is used.
     let res = app
-        .call_with(Method::GET, "/user/self", None, None, &[("auth", &member.token)])
+        .call_with(
+            Method::GET,
+            "/user/self",
+            None,
+            None,
+            &[("auth", &member.token)],
+        )
         .await;
     assert_ne!(res.json()["orgId"], owner.org_id);
     // With showorg the joined organization is used, with the member's role there.
@@ -88,9 +111,18 @@ async fn organizations_is_always_an_array_and_showorg_switches() {
     assert_eq!(me["role"], "USER");
     assert_eq!(me["publicApi"], "", "USER does not see the API key");
 
-    let res = app.post("/user/change-org", Some(&member), json!({"id": owner.org_id})).await;
+    let res = app
+        .post(
+            "/user/change-org",
+            Some(&member),
+            json!({"id": owner.org_id}),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::OK);
-    assert_eq!(res.cookie("showorg").as_deref(), Some(owner.org_id.as_str()));
+    assert_eq!(
+        res.cookie("showorg").as_deref(),
+        Some(owner.org_id.as_str())
+    );
 }
 
 #[tokio::test]
@@ -98,7 +130,9 @@ async fn change_org_refuses_organizations_of_others() {
     let app = spawn_app().await;
     let a = app.register("a@example.com", "Org A").await;
     let b = app.register("b@example.com", "Org B").await;
-    let res = app.post("/user/change-org", Some(&a), json!({"id": b.org_id})).await;
+    let res = app
+        .post("/user/change-org", Some(&a), json!({"id": b.org_id}))
+        .await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert!(res.cookie("showorg").is_none());
     // A showorg header naming someone else's organization is ignored.
@@ -139,15 +173,41 @@ async fn api_key_rotation_replaces_the_key() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(app.state.auth.organizations.by_api_key(&old).await.unwrap().is_some());
+    assert!(
+        app.state
+            .auth
+            .organizations
+            .by_api_key(&old)
+            .await
+            .unwrap()
+            .is_some()
+    );
 
     let res = app.post("/user/api-key/rotate", Some(&s), json!({})).await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let new = res.json()["apiKey"].as_str().unwrap().to_string();
     assert_ne!(new, old);
-    assert_eq!(app.get("/user/self", Some(&s)).await.json()["publicApi"], new);
-    assert!(app.state.auth.organizations.by_api_key(&old).await.unwrap().is_none());
-    let org = app.state.auth.organizations.by_api_key(&new).await.unwrap().unwrap();
+    assert_eq!(
+        app.get("/user/self", Some(&s)).await.json()["publicApi"],
+        new
+    );
+    assert!(
+        app.state
+            .auth
+            .organizations
+            .by_api_key(&old)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let org = app
+        .state
+        .auth
+        .organizations
+        .by_api_key(&new)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(org.id, s.org_id);
     // The key is not stored in clear.
     assert!(org.api_key_hash.as_deref() != Some(new.as_str()));
@@ -158,7 +218,17 @@ async fn api_key_rotation_replaces_the_key() {
 async fn join_org_refuses_garbage() {
     let app = spawn_app().await;
     let s = app.register("me@example.com", "Acme").await;
-    let res = app.post("/user/join-org", Some(&s), json!({"org": "not-a-token"})).await;
+    let res = app
+        .post("/user/join-org", Some(&s), json!({"org": "not-a-token"}))
+        .await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST);
-    assert_eq!(app.get("/user/organizations", Some(&s)).await.json().as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/user/organizations", Some(&s))
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 }

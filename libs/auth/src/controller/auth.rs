@@ -21,9 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/forgot").route(web::post().to(forgot)))
         .service(web::resource("/auth/forgot-return").route(web::post().to(forgot_return)))
         .service(web::resource("/auth/activate").route(web::post().to(activate)))
-        .service(
-            web::resource("/auth/resend-activation").route(web::post().to(resend_activation)),
-        );
+        .service(web::resource("/auth/resend-activation").route(web::post().to(resend_activation)));
 }
 
 /// The invitation carried by the dashboard's `org` cookie, set when a logged-out user opens an
@@ -42,7 +40,9 @@ fn plain(e: AuthError) -> AppError {
 /// Whether a new organization may sign up (false when DISABLE_REGISTRATION is on and one exists).
 #[api_v2_operation(tags(Auth))]
 #[tracing::instrument(skip_all)]
-async fn can_register(ctx: web::Data<AuthContext>) -> Result<web::Json<CanRegisterResponse>, AppError> {
+async fn can_register(
+    ctx: web::Data<AuthContext>,
+) -> Result<web::Json<CanRegisterResponse>, AppError> {
     let register = ctx.accounts.can_register().await?;
     Ok(web::Json(CanRegisterResponse { register }))
 }
@@ -104,7 +104,12 @@ async fn login(
     let invite = invite_cookie(&req);
     let outcome = ctx
         .accounts
-        .login(&body.email, &body.password, &body.provider, invite.as_deref())
+        .login(
+            &body.email,
+            &body.password,
+            &body.provider,
+            invite.as_deref(),
+        )
         .await
         .map_err(plain)?;
     let reply = Reply::ok(LoginResponse { login: true }).header("reload", "true");

@@ -24,7 +24,10 @@ pub(crate) fn with_session<T: Serialize>(
         reply = reply.header("auth", token);
     }
     if let Some(org) = show_org {
-        reply = reply.cookie(ctx.cookies.cookie("showorg", org, CookieDuration::days(365)));
+        reply = reply.cookie(
+            ctx.cookies
+                .cookie("showorg", org, CookieDuration::days(365)),
+        );
         if ctx.not_secured {
             reply = reply.header("showorg", org);
         }

@@ -59,10 +59,16 @@ async fn invite(
 ) -> Result<Reply<InviteResponse>, AppError> {
     let role = match Role::parse(body.role.trim()) {
         Some(role @ (Role::User | Role::Admin)) => role,
-        _ => return Err(AppError::validation(vec!["role must be USER or ADMIN".into()])),
+        _ => {
+            return Err(AppError::validation(vec![
+                "role must be USER or ADMIN".into(),
+            ]));
+        }
     };
     if role.level() > org.role.level() {
-        return Err(AppError::forbidden("You cannot invite a role higher than yours"));
+        return Err(AppError::forbidden(
+            "You cannot invite a role higher than yours",
+        ));
     }
     let url = ctx
         .organizations

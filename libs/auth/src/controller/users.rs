@@ -107,7 +107,9 @@ async fn update_personal(
             &auth.user.id,
             &body.fullname,
             body.bio.as_deref(),
-            body.picture.as_ref().map(|p| (p.id.as_str(), p.path.as_str())),
+            body.picture
+                .as_ref()
+                .map(|p| (p.id.as_str(), p.path.as_str())),
         )
         .await?;
     Ok(EmptyReply::new().status(StatusCode::CREATED))
@@ -148,8 +150,11 @@ async fn change_org(
     if !ctx.organizations.is_member(&auth.user.id, &body.id).await? {
         return Err(AppError::not_found("Organization not found"));
     }
-    let mut reply =
-        EmptyReply::new().cookie(ctx.cookies.cookie("showorg", &body.id, CookieDuration::days(365)));
+    let mut reply = EmptyReply::new().cookie(ctx.cookies.cookie(
+        "showorg",
+        &body.id,
+        CookieDuration::days(365),
+    ));
     if ctx.not_secured {
         reply = reply.header("showorg", &body.id);
     }

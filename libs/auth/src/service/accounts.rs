@@ -127,15 +127,18 @@ impl AccountService {
                         },
                     )
                     .await?;
-                    let org = organizations.create_with_owner(tx, &company, &user.id).await?;
+                    let org = organizations
+                        .create_with_owner(tx, &company, &user.id)
+                        .await?;
                     Ok((user, org))
                 })
             })
             .await
             .map_err(|e| match AuthError::from(e) {
                 // Two sign-ups with one address racing: the unique index decides.
-                AuthError::Internal(cause) if cause.to_string().contains("UNIQUE")
-                    || cause.to_string().contains("duplicate key") =>
+                AuthError::Internal(cause)
+                    if cause.to_string().contains("UNIQUE")
+                        || cause.to_string().contains("duplicate key") =>
                 {
                     AuthError::EmailTaken
                 }
@@ -246,7 +249,8 @@ impl AccountService {
             return Ok(());
         };
         let token = random_token(48);
-        let ttl = Duration::from_secs(u64::from(self.settings.auth.password_reset_ttl_minutes) * 60);
+        let ttl =
+            Duration::from_secs(u64::from(self.settings.auth.password_reset_ttl_minutes) * 60);
         self.cache
             .set(&format!("password-reset:{token}"), &user.id, ttl)
             .await?;
@@ -326,7 +330,10 @@ impl AccountService {
 
     /// Checks a session token: signature, expiry, an existing activated user, and no password
     /// change since it was issued. Any failure is `None`, which the HTTP layer turns into 401.
-    pub async fn authenticate_session(&self, token: &str) -> Result<Option<ActiveSession>, AuthError> {
+    pub async fn authenticate_session(
+        &self,
+        token: &str,
+    ) -> Result<Option<ActiveSession>, AuthError> {
         let Ok(session) = self.tokens.verify_session(token) else {
             return Ok(None);
         };

@@ -81,7 +81,10 @@ impl OrganizationService {
     }
 
     /// The user's enabled organizations, oldest membership first.
-    pub async fn organizations_of(&self, user_id: &str) -> Result<Vec<OrganizationView>, AuthError> {
+    pub async fn organizations_of(
+        &self,
+        user_id: &str,
+    ) -> Result<Vec<OrganizationView>, AuthError> {
         Ok(repo::active_memberships(&self.db, user_id)
             .await?
             .into_iter()
@@ -148,7 +151,10 @@ impl OrganizationService {
         if key.is_empty() {
             return Ok(None);
         }
-        Ok(repo::find_organization_by_api_key_hash(&self.db, &self.sealer.lookup_hash(key)).await?)
+        Ok(
+            repo::find_organization_by_api_key_hash(&self.db, &self.sealer.lookup_hash(key))
+                .await?,
+        )
     }
 
     pub async fn team(&self, org_id: &str) -> Result<Vec<MemberView>, AuthError> {
@@ -179,7 +185,9 @@ impl OrganizationService {
         }
         let email = email.map(normalize_email).unwrap_or_default();
         if send_email && email.is_empty() {
-            return Err(AuthError::Invalid("email is required to send the invitation".into()));
+            return Err(AuthError::Invalid(
+                "email is required to send the invitation".into(),
+            ));
         }
         let expires_at: DateTime<Utc> =
             now() + Duration::hours(i64::from(self.settings.auth.invitation_ttl_hours));
@@ -204,7 +212,11 @@ impl OrganizationService {
                 Some(name) if !name.is_empty() => format!("{name} ({})", inviter.email),
                 _ => inviter.email.clone(),
             };
-            let sender = inviter.name.clone().filter(|n| !n.is_empty()).unwrap_or(inviter.email.clone());
+            let sender = inviter
+                .name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or(inviter.email.clone());
             self.mailer.send(Email {
                 to: email,
                 subject: format!("{sender} invited you to join \"{}\"", org.name),
@@ -252,7 +264,9 @@ impl OrganizationService {
             .await?
             .is_none()
         {
-            return Err(AuthError::Invalid("The organization no longer exists".into()));
+            return Err(AuthError::Invalid(
+                "The organization no longer exists".into(),
+            ));
         }
         if repo::find_membership(&self.db, user_id, &invitation.organization_id)
             .await?
@@ -302,7 +316,11 @@ impl OrganizationService {
             ));
         }
         repo::delete_membership(&self.db, target_user_id, org_id).await?;
-        if let Err(e) = self.authorizer.forget_membership(target_user_id, org_id).await {
+        if let Err(e) = self
+            .authorizer
+            .forget_membership(target_user_id, org_id)
+            .await
+        {
             tracing::warn!(error = %e, "stale role grouping kept until next check");
         }
         Ok(())

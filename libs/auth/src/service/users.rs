@@ -111,8 +111,14 @@ impl UserService {
         user_id: &str,
         prefs: EmailPreferences,
     ) -> Result<(), AuthError> {
-        repo::set_email_notifications(&self.db, user_id, prefs.success, prefs.failure, prefs.streak)
-            .await?;
+        repo::set_email_notifications(
+            &self.db,
+            user_id,
+            prefs.success,
+            prefs.failure,
+            prefs.streak,
+        )
+        .await?;
         Ok(())
     }
 }
