@@ -7,6 +7,8 @@ mod m20261122_000001_create_users;
 mod m20261122_000002_create_organizations;
 mod m20261122_000003_create_memberships;
 mod m20261122_000004_create_invitations;
+mod m20261122_000005_create_customers;
+mod m20261122_000006_create_integrations;
 
 pub struct Migrator;
 
@@ -18,6 +20,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_organizations::Migration),
             Box::new(m20261122_000003_create_memberships::Migration),
             Box::new(m20261122_000004_create_invitations::Migration),
+            Box::new(m20261122_000005_create_customers::Migration),
+            Box::new(m20261122_000006_create_integrations::Migration),
         ]
     }
 }

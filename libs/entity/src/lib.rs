@@ -1,6 +1,8 @@
 //! sea-orm entities, one file per table. Behaviour lives in the modules' repositories.
 
+pub mod customer;
 pub mod enums;
+pub mod integration;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
