@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod mailer;
+pub mod notify;
 pub mod secrets;
 pub mod settings;
 pub mod telemetry;
