@@ -9,6 +9,7 @@ pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
+pub mod format;
 pub mod http;
 pub mod media;
 pub mod oauth;
