@@ -1,0 +1,232 @@
+//! Cross-process concurrency limits as leases in the `job_leases` table.
+//!
+//! A key (`provider:linkedin`) with limit `n` has slots `0..n`. Taking a slot is one atomic
+//! upsert that only succeeds when the slot's row is absent or expired, so at most `n` holders
+//! exist at any time across every process on the database. A holder renews its lease every
+//! third of the TTL while it works and deletes the row when done; a killed process stops
+//! renewing, and its slot is free again after at most one TTL.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::JobsConfig;
+use crate::error::JobError;
+use crate::store::Store;
+
+/// Takes and releases slots of cross-process concurrency limits.
+#[derive(Debug, Clone)]
+pub struct ConcurrencyLimiter {
+    store: Store,
+    config: JobsConfig,
+}
+
+impl ConcurrencyLimiter {
+    pub(crate) fn new(store: Store, config: JobsConfig) -> Self {
+        Self { store, config }
+    }
+
+    /// Takes a free slot of `key` (limit `max`) now, or returns `None` when all are taken.
+    pub async fn try_acquire(&self, key: &str, max: u32) -> Result<Option<SlotGuard>, JobError> {
+        self.try_acquire_for(key, max, None, self.config.lease_ttl)
+            .await
+    }
+
+    /// Waits up to `wait` for a free slot of `key`, polling every `slot_poll`; `None` when the
+    /// wait ran out or `cancel` fired.
+    pub async fn acquire(
+        &self,
+        key: &str,
+        max: u32,
+        wait: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Option<SlotGuard>, JobError> {
+        self.acquire_for_job(key, max, None, wait, cancel).await
+    }
+
+    pub(crate) async fn acquire_for_job(
+        &self,
+        key: &str,
+        max: u32,
+        job_id: Option<&str>,
+        wait: Duration,
+        cancel: &CancellationToken,
+    ) -> Result<Option<SlotGuard>, JobError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(guard) = self
+                .try_acquire_for(key, max, job_id, self.config.lease_ttl)
+                .await?
+            {
+                return Ok(Some(guard));
+            }
+            let now = Instant::now();
+            if now >= deadline || cancel.is_cancelled() {
+                return Ok(None);
+            }
+            let pause = self.config.slot_poll.min(deadline - now);
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = cancel.cancelled() => return Ok(None),
+            }
+        }
+    }
+
+    /// Takes a slot with a lease of `ttl`.
+    pub(crate) async fn try_acquire_for(
+        &self,
+        key: &str,
+        max: u32,
+        job_id: Option<&str>,
+        ttl: Duration,
+    ) -> Result<Option<SlotGuard>, JobError> {
+        if max == 0 {
+            return Err(JobError::Invalid(format!(
+                "the concurrency limit of `{key}` must be at least 1"
+            )));
+        }
+        let holder = uuid::Uuid::new_v4().simple().to_string();
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 4);
+        // Start at a random slot so racing holders do not all fight over slot 0.
+        let start = (uuid::Uuid::new_v4().as_u128() % u128::from(max)) as u32;
+        for i in 0..max {
+            let slot = i32::try_from((start + i) % max).unwrap_or(0);
+            if self
+                .store
+                .lease_try_take(key, slot, &holder, job_id, ttl_ms)
+                .await?
+            {
+                tracing::debug!(key, slot, "concurrency slot taken");
+                return Ok(Some(SlotGuard::start(
+                    self.store.clone(),
+                    key.to_string(),
+                    slot,
+                    holder,
+                    ttl,
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Slots of `key` held now.
+    pub async fn held(&self, key: &str) -> Result<i64, JobError> {
+        self.store.lease_count(key).await
+    }
+}
+
+/// A taken slot. It is renewed in the background until [`SlotGuard::release`] (or drop, which
+/// releases in the background); [`SlotGuard::is_lost`] tells whether renewal failed and another
+/// holder may have the slot.
+#[derive(Debug)]
+pub struct SlotGuard {
+    store: Store,
+    key: String,
+    slot: i32,
+    holder: String,
+    lost: Arc<AtomicBool>,
+    renewer: Option<JoinHandle<()>>,
+    released: bool,
+}
+
+impl SlotGuard {
+    fn start(store: Store, key: String, slot: i32, holder: String, ttl: Duration) -> Self {
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewer = {
+            let store = store.clone();
+            let key = key.clone();
+            let holder = holder.clone();
+            let lost = lost.clone();
+            let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 4);
+            tokio::spawn(async move {
+                let period = (ttl / 3).max(Duration::from_millis(50));
+                loop {
+                    tokio::time::sleep(period).await;
+                    match store.lease_renew(&key, slot, &holder, ttl_ms).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!(key, slot, "concurrency lease lost (expired and taken)");
+                            lost.store(true, Ordering::SeqCst);
+                            return;
+                        }
+                        // A transient error: the lease is still valid until its expiry; retry.
+                        Err(e) => {
+                            tracing::warn!(key, slot, error = %e, "cannot renew concurrency lease")
+                        }
+                    }
+                }
+            })
+        };
+        Self {
+            store,
+            key,
+            slot,
+            holder,
+            lost,
+            renewer: Some(renewer),
+            released: false,
+        }
+    }
+
+    /// The key of the slot.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The slot number, `0..max`.
+    pub fn slot(&self) -> i32 {
+        self.slot
+    }
+
+    /// Whether the lease could not be renewed and another holder may have taken the slot.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Frees the slot now.
+    pub async fn release(mut self) -> Result<(), JobError> {
+        self.stop_renewing();
+        self.released = true;
+        self.store
+            .lease_release(&self.key, self.slot, &self.holder)
+            .await
+    }
+
+    /// Stops renewing and keeps the row until it expires (a "done recently" marker, used by the
+    /// periodic tasks so several processes do not all run the same tick).
+    pub(crate) fn keep_until_expiry(mut self) {
+        self.stop_renewing();
+        self.released = true;
+    }
+
+    fn stop_renewing(&mut self) {
+        if let Some(renewer) = self.renewer.take() {
+            renewer.abort();
+        }
+    }
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        self.stop_renewing();
+        if self.released {
+            return;
+        }
+        // Best effort: when the runtime is gone (the process is dying) the lease expires instead.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let store = self.store.clone();
+            let key = std::mem::take(&mut self.key);
+            let holder = std::mem::take(&mut self.holder);
+            let slot = self.slot;
+            handle.spawn(async move {
+                if let Err(e) = store.lease_release(&key, slot, &holder).await {
+                    tracing::warn!(key, slot, error = %e, "cannot release concurrency lease; it will expire");
+                }
+            });
+        }
+    }
+}
