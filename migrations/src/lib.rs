@@ -10,6 +10,10 @@ mod m20261122_000004_create_invitations;
 mod m20261122_000005_create_customers;
 mod m20261122_000006_create_integrations;
 mod m20261122_000020_create_job_leases;
+mod m20261122_000030_create_posts;
+mod m20261122_000031_create_tags;
+mod m20261122_000032_create_sets_and_signatures;
+mod m20261122_000033_create_post_comments;
 
 pub struct Migrator;
 
@@ -24,6 +28,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_customers::Migration),
             Box::new(m20261122_000006_create_integrations::Migration),
             Box::new(m20261122_000020_create_job_leases::Migration),
+            Box::new(m20261122_000030_create_posts::Migration),
+            Box::new(m20261122_000031_create_tags::Migration),
+            Box::new(m20261122_000032_create_sets_and_signatures::Migration),
+            Box::new(m20261122_000033_create_post_comments::Migration),
         ]
     }
 }

@@ -6,6 +6,12 @@ pub mod integration;
 pub mod invitation;
 pub mod membership;
 pub mod organization;
+pub mod post;
+pub mod post_comment;
+pub mod post_tag;
+pub mod set;
+pub mod signature;
+pub mod tag;
 pub mod user;
 
 pub use enums::{LoginProvider, Role, ShortLinkPreference};
