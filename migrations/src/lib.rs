@@ -9,6 +9,7 @@ mod m20261122_000003_create_memberships;
 mod m20261122_000004_create_invitations;
 mod m20261122_000005_create_customers;
 mod m20261122_000006_create_integrations;
+mod m20261122_000010_create_media;
 mod m20261122_000020_create_job_leases;
 mod m20261122_000030_create_posts;
 mod m20261122_000031_create_tags;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_invitations::Migration),
             Box::new(m20261122_000005_create_customers::Migration),
             Box::new(m20261122_000006_create_integrations::Migration),
+            Box::new(m20261122_000010_create_media::Migration),
             Box::new(m20261122_000020_create_job_leases::Migration),
             Box::new(m20261122_000030_create_posts::Migration),
             Box::new(m20261122_000031_create_tags::Migration),

@@ -4,6 +4,7 @@ pub mod customer;
 pub mod enums;
 pub mod integration;
 pub mod invitation;
+pub mod media;
 pub mod membership;
 pub mod organization;
 pub mod post;
