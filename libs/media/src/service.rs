@@ -1,5 +1,6 @@
 //! The media library: uploads (streamed, sniffed, capped), uploads from URL (SSRF-safe),
-//! listing, deletion, alt text and thumbnails, and reading files back for the publisher.
+//! listing, deletion, alt text and thumbnails, the files `/uploads` serves, and reading media
+//! back for the publisher ([`MediaService::resolve_reference`]).
 //! No actix types here: controllers turn [`MediaError`] into the API error.
 
 use std::fmt;
@@ -9,17 +10,20 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use postiz_core::{AppError, ErrorCode};
-use postiz_entity::media::{self, MediaKind as EntityKind};
+use postiz_core::ssrf::{FetchConfig, FetchError, FetchRequest, SafeFetcher, SsrfPolicy};
+use postiz_core::{AppError, ErrorCode, Settings};
+use postiz_entity::media::MediaKind as EntityKind;
 use postiz_provider::{ByteStream, MediaItem, MediaKind, MediaSource, ProviderError};
 use sea_orm::DatabaseConnection;
-use serde::Serialize;
 
+use crate::dto::{MediaPageView, MediaView, VideoOption};
+use crate::remote::{RemoteMedia, fetch_provider_error};
 use crate::repository::{self as repo, MediaInformation, NewMedia};
 use crate::settings::MediaSettings;
 use crate::sniff::{FileType, SNIFF_LEN, sniff};
-use crate::ssrf::{FetchConfig, FetchError, FetchRequest, SafeFetcher, SsrfPolicy};
-use crate::storage::{ByteRange, ObjectStream, PutError, Storage, StorageError, put_stream};
+use crate::storage::{
+    ByteRange, ObjectInfo, ObjectStream, PutError, Storage, StorageError, put_stream,
+};
 
 /// Why a media operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,9 @@ pub enum MediaError {
     Invalid(String),
     #[error("media storage failed")]
     Storage(#[from] StorageError),
+    /// A post's media that cannot be read, classified for the publisher.
+    #[error("{0}")]
+    Publish(ProviderError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -67,7 +74,25 @@ impl From<MediaError> for AppError {
             MediaError::Fetch(cause) => AppError::bad_request(message).with_cause(cause),
             MediaError::NotFound => AppError::new(ErrorCode::NotFound, message),
             MediaError::Storage(cause) => AppError::unavailable(cause),
+            MediaError::Publish(ProviderError::Rejected(m)) => AppError::bad_request(m),
+            MediaError::Publish(cause) => AppError::unavailable(cause),
             MediaError::Internal(cause) => AppError::internal(cause),
+        }
+    }
+}
+
+impl MediaError {
+    /// The error as the publisher classifies it: final (`Rejected`, with a message for the
+    /// user) or worth retrying (`Transient`).
+    pub fn into_provider_error(self) -> ProviderError {
+        match self {
+            MediaError::Publish(e) => e,
+            MediaError::Storage(e) => provider_error(e),
+            MediaError::Fetch(e) => fetch_provider_error("", e),
+            MediaError::Internal(e) => {
+                ProviderError::Transient(format!("media lookup failed: {e}"))
+            }
+            other => ProviderError::Rejected(other.to_string()),
         }
     }
 }
@@ -81,41 +106,6 @@ fn human_size(bytes: u64) -> String {
     } else {
         format!("{bytes} bytes")
     }
-}
-
-/// A library file as Postiz returns it (`saveFile`, `getMedia`, `saveMediaInformation`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MediaView {
-    pub id: String,
-    pub name: String,
-    pub original_name: Option<String>,
-    /// Public URL of the file.
-    pub path: String,
-    pub thumbnail: Option<String>,
-    pub alt: Option<String>,
-    pub thumbnail_timestamp: Option<i64>,
-}
-
-impl From<media::Model> for MediaView {
-    fn from(m: media::Model) -> Self {
-        Self {
-            id: m.id,
-            name: m.name,
-            original_name: m.original_name,
-            path: m.path,
-            thumbnail: m.thumbnail,
-            alt: m.alt,
-            thumbnail_timestamp: m.thumbnail_timestamp,
-        }
-    }
-}
-
-/// `GET /media`: `{pages, results}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MediaPageView {
-    pub pages: u64,
-    pub results: Vec<MediaView>,
 }
 
 /// A file written to storage (with or without a library row).
@@ -165,7 +155,7 @@ impl UploadPolicy {
         })
     }
 
-    fn limit_for(&self, kind: MediaKind) -> u64 {
+    pub fn limit_for(&self, kind: MediaKind) -> u64 {
         match kind {
             MediaKind::Image => self.max_image_bytes,
             MediaKind::Video => self.max_video_bytes,
@@ -239,8 +229,71 @@ impl MediaService {
         }
     }
 
+    /// The service the settings describe: the storage (local folder, R2 or S3 bucket), the
+    /// SSRF-safe fetcher and the upload limits.
+    pub fn from_settings(db: DatabaseConnection, settings: &Settings) -> Result<Self, MediaError> {
+        let storage = crate::storage::from_settings(&settings.media, &settings.backend_url())?;
+        let fetcher =
+            fetcher_from_settings(&settings.media).map_err(|e| MediaError::Internal(e.into()))?;
+        let policy = UploadPolicy::from_settings(&settings.media).map_err(MediaError::Invalid)?;
+        Ok(Self::new(db, storage, fetcher, policy))
+    }
+
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.storage
+    }
+
+    pub fn policy(&self) -> &UploadPolicy {
+        &self.policy
+    }
+
+    /// `GET /media/video-options`: the AI video generators this deployment offers. This build
+    /// ships none (Postiz's are paid third-party services), so the list is empty; the dashboard
+    /// then hides the "generate video" button.
+    pub fn video_options(&self) -> Vec<VideoOption> {
+        Vec::new()
+    }
+
+    /// Whether `/uploads` serves files: only when they are kept in the local folder (a bucket
+    /// serves its own files at its public URL).
+    pub fn serves_uploads(&self) -> bool {
+        self.storage.local_root().is_some()
+    }
+
+    /// The file `/uploads/<path>` names, if it is one we stored. Only keys of the shape we
+    /// write are accepted (`2026/11/22/<hex>.<ext>`: letters, digits, `-`, `_` and inner dots,
+    /// a known media extension), so traversal, hidden files, partial uploads and folders are
+    /// all "not found".
+    pub async fn public_file(&self, path: &str) -> Result<PublicFile, MediaError> {
+        if !self.serves_uploads() {
+            return Err(MediaError::NotFound);
+        }
+        let (key, file_type) = public_key(path).ok_or(MediaError::NotFound)?;
+        let info = self.storage.head(&key).await.map_err(not_found_or)?;
+        Ok(PublicFile {
+            key,
+            mime: file_type.mime(),
+            info,
+        })
+    }
+
+    /// The bytes of a file [`MediaService::public_file`] found, or a range of them.
+    pub async fn read_public(
+        &self,
+        file: &PublicFile,
+        range: Option<ByteRange>,
+    ) -> Result<ObjectStream, MediaError> {
+        self.storage
+            .get(&file.key, range)
+            .await
+            .map_err(not_found_or)
+    }
+
+    /// Removes a stored file that will not be kept (the request it came with was refused).
+    pub async fn discard(&self, stored: &StoredFile) {
+        if let Err(e) = self.storage.delete(&stored.key).await {
+            tracing::warn!(key = stored.key, error = %e, "removing a refused upload failed");
+        }
     }
 
     /// Uploads a file into the library (`/media/upload-server`, `/media/upload-simple`,
@@ -481,6 +534,157 @@ impl MediaService {
         Ok(self.open(org_id, media_id).await?.into_media_item())
     }
 
+    /// Checks a media reference when a post is saved: it must be a file of the organization's
+    /// library (deleted ones included, so editing a post keeps its media), a file of our
+    /// storage, or an http(s) URL that is not obviously private (names are resolved and
+    /// checked again when the post is published).
+    pub async fn check_reference(
+        &self,
+        org_id: &str,
+        id: &str,
+        path: &str,
+    ) -> Result<(), MediaError> {
+        self.locate(org_id, id, path).await.map(|_| ())
+    }
+
+    /// **The publisher's entry point.** The media a provider reads for a reference stored in
+    /// a post (Postiz's `image` entries `{id, path, alt?, thumbnail?}`):
+    ///
+    /// 1. a file of the organization's library, found by `id`, **even if it was deleted from
+    ///    the library after the post was scheduled** (deletion keeps the stored object);
+    /// 2. otherwise, when `path` is a URL of our own storage, that object;
+    /// 3. otherwise `path` as an external URL, fetched through the SSRF-safe fetcher (each
+    ///    read resolves and checks the address again, follows redirects checked, and stops at
+    ///    the size limit of the detected kind).
+    ///
+    /// The format is always detected from the bytes. Files are streamed (from storage or from
+    /// the network), never held whole in memory. `alt` and `thumbnail_url` are the library's;
+    /// the caller lays the post's own over them. Errors convert with
+    /// [`MediaError::into_provider_error`]: a missing or unusable file is `Rejected` (final,
+    /// the message names the file), an unreachable server or storage `Transient` (retried).
+    pub async fn resolve_reference(
+        &self,
+        org_id: &str,
+        id: &str,
+        path: &str,
+    ) -> Result<MediaItem, MediaError> {
+        let located = self
+            .locate(org_id, id, path)
+            .await
+            .map_err(|e| MediaError::Publish(reference_error(path, e)))?;
+        let item = match located {
+            Located::Row(stored) => stored.into_media_item(),
+            Located::Object { key, info } => self
+                .open_object(&key, &info, path)
+                .await
+                .map_err(MediaError::Publish)?
+                .into_media_item(),
+            Located::External(url) => self.open_external(url).await.map_err(MediaError::Publish)?,
+        };
+        Ok(item)
+    }
+
+    async fn locate(&self, org_id: &str, id: &str, path: &str) -> Result<Located, MediaError> {
+        let id = id.trim();
+        if !id.is_empty() {
+            match self.open(org_id, id).await {
+                Ok(stored) => return Ok(Located::Row(stored)),
+                Err(MediaError::NotFound) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        let path = path.trim();
+        if let Some(key) = self.storage.key_for_url(path) {
+            let info = self.storage.head(&key).await.map_err(not_found_or)?;
+            return Ok(Located::Object { key, info });
+        }
+        let url = url::Url::parse(path).map_err(|_| {
+            MediaError::Invalid(format!(
+                "`{path}` is neither a file of the media library nor an http(s) URL"
+            ))
+        })?;
+        self.fetcher
+            .config()
+            .policy
+            .check_url(&url)
+            .map_err(MediaError::Fetch)?;
+        Ok(Located::External(url))
+    }
+
+    /// An object of our storage that has no library row (its type read from its first bytes).
+    async fn open_object(
+        &self,
+        key: &str,
+        info: &ObjectInfo,
+        url: &str,
+    ) -> Result<StoredMedia, ProviderError> {
+        let head_len = info.size.min(SNIFF_LEN as u64);
+        let head = self
+            .storage
+            .get(key, Some(ByteRange::Bounded(0..head_len)))
+            .await
+            .map_err(provider_error)?
+            .bytes()
+            .await
+            .map_err(provider_error)?;
+        let file_type = sniff(&head).ok_or_else(|| {
+            ProviderError::Rejected(format!("{url} is not an image or a video we can publish"))
+        })?;
+        Ok(StoredMedia {
+            storage: Arc::clone(&self.storage),
+            key: key.to_string(),
+            size: info.size,
+            kind: file_type.kind(),
+            mime_type: file_type.mime().to_string(),
+            url: url.to_string(),
+            alt: None,
+            thumbnail: None,
+        })
+    }
+
+    /// An external file: fetched once to learn its type and size (only the first bytes are
+    /// read), then streamed again on each read.
+    async fn open_external(&self, url: url::Url) -> Result<MediaItem, ProviderError> {
+        let largest = self.policy.largest();
+        let response = self
+            .fetcher
+            .send(FetchRequest::get(url.as_str()).with_max_bytes(largest))
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| fetch_provider_error(url.as_str(), e))?;
+        let declared = response.content_length();
+        let mut body = response.into_stream();
+        let mut head: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
+        while head.len() < SNIFF_LEN {
+            match body.next().await {
+                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Err(e)) => return Err(fetch_provider_error(url.as_str(), e)),
+                None => break,
+            }
+        }
+        drop(body);
+        let file_type = sniff(&head).ok_or_else(|| {
+            ProviderError::Rejected(format!("{url} is not an image or a video we can publish"))
+        })?;
+        let kind = file_type.kind();
+        let limit = self.policy.limit_for(kind);
+        if declared.is_some_and(|n| n > limit) {
+            return Err(ProviderError::Rejected(format!(
+                "{url}: {}",
+                too_large(kind, limit)
+            )));
+        }
+        let source = RemoteMedia::new(self.fetcher.clone(), url.to_string(), limit, declared);
+        Ok(MediaItem {
+            kind,
+            mime_type: file_type.mime().to_string(),
+            url: url.to_string(),
+            alt: None,
+            thumbnail_url: None,
+            source: Arc::new(source),
+        })
+    }
+
     fn too_large_for_any(&self) -> MediaError {
         let video = self.policy.largest() == self.policy.max_video_bytes
             && self
@@ -493,6 +697,75 @@ impl MediaService {
         } else {
             too_large(MediaKind::Image, self.policy.max_image_bytes)
         }
+    }
+}
+
+enum Located {
+    Row(StoredMedia),
+    Object { key: String, info: ObjectInfo },
+    External(url::Url),
+}
+
+/// A file `/uploads` serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicFile {
+    pub key: String,
+    /// Content type, from the extension we gave the file after sniffing it.
+    pub mime: &'static str,
+    pub info: ObjectInfo,
+}
+
+/// The storage key `/uploads/<path>` may name, with the type its extension stands for.
+pub fn public_key(path: &str) -> Option<(String, FileType)> {
+    let path = path.strip_prefix('/').unwrap_or(path);
+    if path.is_empty() || path.len() > 512 {
+        return None;
+    }
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.len() > 8 {
+        return None;
+    }
+    let valid = |s: &&str| {
+        !s.is_empty()
+            && s.len() <= 128
+            && !s.starts_with('.')
+            && !s.ends_with('.')
+            && !s.contains("..")
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    if !segments.iter().all(valid) {
+        return None;
+    }
+    let last = segments.last()?;
+    let (_, extension) = last.rsplit_once('.')?;
+    let file_type = FileType::ALL
+        .into_iter()
+        .find(|t| t.extension().eq_ignore_ascii_case(extension))
+        .or_else(|| match extension.to_ascii_lowercase().as_str() {
+            "jpeg" => Some(FileType::Jpeg),
+            "tiff" => Some(FileType::Tiff),
+            _ => None,
+        })?;
+    Some((path.to_string(), file_type))
+}
+
+fn not_found_or(e: StorageError) -> MediaError {
+    match e {
+        StorageError::NotFound(_) | StorageError::InvalidKey(_) => MediaError::NotFound,
+        other => MediaError::Storage(other),
+    }
+}
+
+/// A reference that cannot be located, as the publisher classifies it.
+fn reference_error(path: &str, e: MediaError) -> ProviderError {
+    match e {
+        MediaError::NotFound => {
+            ProviderError::Rejected(format!("The media file {path} no longer exists in storage"))
+        }
+        MediaError::Fetch(f) => fetch_provider_error(path, f),
+        MediaError::Storage(s) => provider_error(s),
+        other => other.into_provider_error(),
     }
 }
 
@@ -714,6 +987,41 @@ mod tests {
             Some("My Photo.jpg".into())
         );
         assert_eq!(file_name_of(&u("https://cdn.example.com/")), None);
+    }
+
+    #[test]
+    fn only_keys_we_write_are_public() {
+        let key = |p: &str| public_key(p).map(|(k, t)| (k, t.mime()));
+        assert_eq!(
+            key("2026/11/22/0123abcd.png"),
+            Some(("2026/11/22/0123abcd.png".into(), "image/png"))
+        );
+        assert_eq!(key("/2026/11/22/a.MP4").map(|(_, m)| m), Some("video/mp4"));
+        assert_eq!(key("a.jpg").map(|(_, m)| m), Some("image/jpeg"));
+        for bad in [
+            "",
+            "/",
+            "2026/",
+            "2026/11",
+            "../x.png",
+            "a/../x.png",
+            "a//x.png",
+            ".hidden.png",
+            "a/.x/y.png",
+            "x.png.",
+            "x..png",
+            "x.png#1",
+            "x.html",
+            "x.svg",
+            "x",
+            "%2e%2e/x.png",
+            "a\\x.png",
+            "a b.png",
+            "é.png",
+        ] {
+            assert_eq!(key(bad), None, "{bad}");
+        }
+        assert_eq!(key(&format!("{}.png", "a".repeat(200))), None);
     }
 
     #[test]

@@ -143,6 +143,13 @@ pub trait Storage: Send + Sync + fmt::Debug {
     async fn delete(&self, key: &str) -> Result<(), StorageError>;
     /// The URL the object is publicly served at.
     fn public_url(&self, key: &str) -> String;
+    /// The key of an object from its public URL, when the URL is one of ours.
+    fn key_for_url(&self, url: &str) -> Option<String> {
+        let base = self.public_url("");
+        let rest = url.strip_prefix(base.as_str())?;
+        let key = rest.split(['?', '#']).next().unwrap_or(rest);
+        object_path(key).ok().map(|_| key.to_string())
+    }
     /// The folder holding the objects when they are local files (to serve `/uploads`).
     fn local_root(&self) -> Option<&FsPath> {
         None

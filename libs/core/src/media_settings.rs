@@ -1,15 +1,15 @@
-//! Settings of the media module: the `[media]` section, with Postiz's environment variables.
+//! Settings of the media module: the `[media]` section of [`crate::Settings`], with Postiz's
+//! environment variables (bound in [`crate::settings::POSTIZ_ENV_VARS`]).
 //!
-//! Every field has a default, so the section may be absent from the configuration file.
-//! This file depends on serde and url only, so it can move to `libs/core` as it is (core cannot
-//! depend on this crate, which depends on core).
+//! Every field has a default, so the section may be absent from the configuration file. They
+//! live in core because the settings are loaded here; `postiz-media` re-exports them.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Deserializer};
 
-/// Postiz environment variable names and the setting each one fills (append to the core
-/// settings' bindings).
+/// Postiz environment variable names and the media setting each one fills (part of
+/// [`crate::settings::POSTIZ_ENV_VARS`]).
 pub const MEDIA_ENV_VARS: &[(&str, &str)] = &[
     ("STORAGE_PROVIDER", "media.storage_provider"),
     ("UPLOAD_DIRECTORY", "media.local.directory"),

@@ -1,7 +1,7 @@
 //! Fetching URLs that users give us without letting them reach our private network (SSRF).
 //!
-//! Self-contained (reqwest, url, tokio, futures), so it can move to `libs/core` for webhooks
-//! and feeds. The rules:
+//! Used by every module that fetches a user-given URL: uploads from URL, the media of posts
+//! that point at external URLs, outgoing webhooks, feeds. The rules:
 //! * only `http` and `https`;
 //! * host names are resolved by us, every address is checked, and the connection goes to the
 //!   checked addresses: reqwest's resolver is replaced, so there is no second lookup an
@@ -175,6 +175,15 @@ pub struct SsrfPolicy {
 }
 
 impl SsrfPolicy {
+    /// The policy the settings ask for: `DISABLE_SSRF_PROTECTION=true`
+    /// (`media.disable_ssrf_protection`) lets fetches reach private networks.
+    pub fn from_settings(settings: &crate::Settings) -> Self {
+        Self {
+            allow_private: settings.media.disable_ssrf_protection,
+            allowed_ips: Vec::new(),
+        }
+    }
+
     /// Checks one address.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), BlockReason> {
         let ip = canonical(ip);
