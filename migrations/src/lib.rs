@@ -15,6 +15,8 @@ mod m20261122_000030_create_posts;
 mod m20261122_000031_create_tags;
 mod m20261122_000032_create_sets_and_signatures;
 mod m20261122_000033_create_post_comments;
+mod m20261122_000040_create_notifications;
+mod m20261122_000041_create_webhooks;
 
 pub struct Migrator;
 
@@ -34,6 +36,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000031_create_tags::Migration),
             Box::new(m20261122_000032_create_sets_and_signatures::Migration),
             Box::new(m20261122_000033_create_post_comments::Migration),
+            Box::new(m20261122_000040_create_notifications::Migration),
+            Box::new(m20261122_000041_create_webhooks::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ impl MigrationTrait for Migration {
                     .col(text_null(Posts::Title))
                     .col(text_null(Posts::Description))
                     .col(integer_null(Posts::IntervalInDays))
+                    .col(string_len_null(Posts::RepeatTimezone, 64))
                     .col(string_len(Posts::CreationMethod, 16))
                     .col(text_null(Posts::ReleaseId))
                     .col(text_null(Posts::ReleaseUrl))
@@ -56,10 +57,16 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, cols) in [
             // The calendar: an organization's posts in a date range.
-            ("ix_posts_org_date", vec![Posts::OrganizationId, Posts::PublishDate]),
+            (
+                "ix_posts_org_date",
+                vec![Posts::OrganizationId, Posts::PublishDate],
+            ),
             ("ix_posts_group", vec![Posts::GroupId]),
             // The sweep: queued posts past their time.
-            ("ix_posts_state_date", vec![Posts::State, Posts::PublishDate]),
+            (
+                "ix_posts_state_date",
+                vec![Posts::State, Posts::PublishDate],
+            ),
             ("ix_posts_integration", vec![Posts::IntegrationId]),
             ("ix_posts_parent", vec![Posts::ParentPostId]),
         ] {
@@ -98,6 +105,7 @@ pub enum Posts {
     Title,
     Description,
     IntervalInDays,
+    RepeatTimezone,
     CreationMethod,
     ReleaseId,
     ReleaseUrl,

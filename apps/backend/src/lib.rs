@@ -1,5 +1,6 @@
 //! The `postiz` application: wires the modules, the providers and the runtime parts together.
 
+pub mod adapters;
 pub mod cli;
 pub mod jwt_secret;
 pub mod registry;

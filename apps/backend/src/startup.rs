@@ -15,12 +15,22 @@ use paperclip::v2::models::{DefaultApiRaw, Info, Tag};
 use postiz_auth::AuthContext;
 use postiz_auth::authz::Authorizer;
 use postiz_auth::service::{AccountService, OrganizationService, UserService};
+use postiz_channels::{ChannelConfig, ChannelService};
 use postiz_core::Settings;
 use postiz_core::cache::{Cache, MemoryCache, RedisCache};
 use postiz_core::http::{CookiePolicy, JsonLimit};
 use postiz_core::mailer::Mailer;
+use postiz_core::notify::Notifier;
 use postiz_core::secrets::Sealer;
+use postiz_jobs::{CancellationToken, JobQueue, JobsConfig, RunningWorkers, WorkerRuntime};
+use postiz_media::MediaService;
 use postiz_migrations::{Migrator, MigratorTrait};
+use postiz_notifications::{NotificationService, WebhookConfig, WebhookService};
+use postiz_posts::ports::{Channels, MediaResolver, PostListener};
+use postiz_posts::publisher::{PublishEngine, PublishSettings, Publisher};
+use postiz_posts::service::comments::CommentsService;
+use postiz_posts::service::posts::PostsService;
+use postiz_posts::service::{sets::SetService, signatures::SignatureService, tags::TagService};
 use postiz_provider::{HttpSettings, ProviderRegistry};
 use sea_orm::DatabaseConnection;
 use tracing_actix_web::TracingLogger;
@@ -38,6 +48,20 @@ pub struct AppState {
     pub providers: Arc<ProviderRegistry>,
     pub auth: actix::Data<AuthContext>,
     pub users: actix::Data<UserService>,
+    /// Connected channels: connect flows, management and the tokens the publisher uses.
+    pub channels: actix::Data<ChannelService>,
+    /// Uploads, the media library and the media the publisher reads.
+    pub media: actix::Data<MediaService>,
+    /// The job engine on the application's database (publishing, webhook deliveries).
+    pub jobs: JobQueue,
+    /// The bell and notification e-mails; the `Notifier` other modules are given.
+    pub notifications: actix::Data<NotificationService>,
+    /// Outgoing webhooks; the publisher's `PostListener`.
+    pub webhooks: actix::Data<WebhookService>,
+    pub posts: actix::Data<PostsService>,
+    pub comments: actix::Data<CommentsService>,
+    /// Runs publication jobs (in `serve` when `workers.in_serve`, and in `worker`).
+    pub engine: PublishEngine,
 }
 
 impl AppState {
@@ -108,6 +132,63 @@ impl AppState {
             organizations.clone(),
         );
         let users = UserService::new(db.clone(), organizations.clone());
+        let jobs = JobQueue::from_connection(&db, jobs_config(&settings))?;
+        if settings.database.migrate_on_start {
+            jobs.migrate()
+                .await
+                .context("cannot create the job tables")?;
+        }
+        let notifications = NotificationService::new(db.clone(), mailer.clone());
+        let webhooks = WebhookService::new(
+            db.clone(),
+            sealer.clone(),
+            jobs.clone(),
+            WebhookConfig::from_settings(&settings),
+        )
+        .context("webhook HTTP client")?;
+        let notifier: Arc<dyn Notifier> = Arc::new(notifications.clone());
+        let channels = ChannelService::new(
+            db.clone(),
+            sealer.clone(),
+            cache.clone(),
+            providers.clone(),
+            notifier.clone(),
+            ChannelConfig::new(settings.frontend_url()),
+        );
+        let media = MediaService::from_settings(db.clone(), &settings)
+            .context("media storage (STORAGE_PROVIDER, UPLOAD_DIRECTORY, CLOUDFLARE_*, media.*)")?;
+
+        // Posts reach channels and media through their ports.
+        let channel_port: Arc<dyn Channels> =
+            Arc::new(crate::adapters::ChannelsForPosts(channels.clone()));
+        let media_port: Arc<dyn MediaResolver> =
+            Arc::new(crate::adapters::MediaForPosts(media.clone()));
+        let listener: Arc<dyn PostListener> = Arc::new(webhooks.clone());
+        let publisher = Publisher::new(jobs.clone(), providers.clone());
+        let posts = PostsService::new(
+            db.clone(),
+            channel_port.clone(),
+            providers.clone(),
+            media_port.clone(),
+            publisher.clone(),
+        );
+        channels.register_hooks(Arc::new(crate::adapters::PostsOfDeletedChannels(
+            posts.clone(),
+        )));
+        let engine = PublishEngine::new(
+            db.clone(),
+            channel_port,
+            media_port,
+            notifier,
+            listener,
+            publisher,
+            PublishSettings {
+                concurrency: settings.workers.publish_concurrency,
+                ..PublishSettings::default()
+            },
+            settings.frontend_url().to_string(),
+        );
+        let comments = CommentsService::new(db.clone());
         let auth = AuthContext {
             accounts,
             organizations,
@@ -129,15 +210,63 @@ impl AppState {
             providers,
             auth: actix::Data::new(auth),
             users: actix::Data::new(users),
+            channels: actix::Data::new(channels),
+            media: actix::Data::new(media),
+            jobs,
+            notifications: actix::Data::new(notifications),
+            webhooks: actix::Data::new(webhooks),
+            posts: actix::Data::new(posts),
+            comments: actix::Data::new(comments),
+            engine,
         })
+    }
+
+    /// Starts the background workers of this process: publishing, webhook deliveries, the
+    /// notification digest, the missed-post sweep and proactive token refresh.
+    pub fn start_workers(&self, shutdown: CancellationToken) -> anyhow::Result<RunningWorkers> {
+        let mut runtime = WorkerRuntime::new(self.jobs.clone());
+        self.engine.clone().register(&mut runtime);
+        postiz_notifications::register_workers(&mut runtime, &self.notifications, &self.webhooks);
+        let channels = self.channels.clone();
+        runtime.periodic(
+            "channels.refresh-expiring",
+            std::time::Duration::from_secs(3600),
+            move || {
+                let channels = channels.clone();
+                async move {
+                    channels
+                        .refresh_expiring(std::time::Duration::from_secs(24 * 3600))
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }
+            },
+        );
+        Ok(runtime.start(shutdown)?)
     }
 }
 
-/// The running HTTP server.
+/// The job engine's settings from ours.
+fn jobs_config(settings: &Settings) -> JobsConfig {
+    let defaults = JobsConfig::default();
+    let poll = std::time::Duration::from_millis(settings.workers.poll_interval_ms);
+    let orphan = std::time::Duration::from_secs(settings.workers.orphan_timeout_secs);
+    let heartbeat = std::time::Duration::from_secs((orphan.as_secs() / 3).max(1));
+    JobsConfig {
+        poll_interval: poll,
+        heartbeat_interval: heartbeat,
+        missed_heartbeats: 3,
+        lease_ttl: defaults.lease_ttl.min(orphan * 2),
+        ..defaults
+    }
+}
+
+/// The running HTTP server, and the background workers when they run in this process.
 pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    workers: Option<(RunningWorkers, CancellationToken)>,
 }
 
 impl Application {
@@ -164,10 +293,17 @@ impl Application {
             .workers(workers)
             .listen(listener)?
             .run();
+        let background = if state.settings.workers.in_serve {
+            let token = CancellationToken::new();
+            Some((state.start_workers(token.clone())?, token))
+        } else {
+            None
+        };
         Ok(Self {
             port,
             server,
             state,
+            workers: background,
         })
     }
 
@@ -179,8 +315,14 @@ impl Application {
         &self.state
     }
 
+    /// Serves until the server stops (SIGINT/SIGTERM), then lets in-flight jobs finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        if let Some((workers, token)) = self.workers {
+            token.cancel();
+            workers.join().await;
+        }
+        result
     }
 }
 
@@ -230,14 +372,25 @@ fn api_spec() -> DefaultApiRaw {
             ),
             ..Default::default()
         },
-        tags: ["System", "Auth", "User", "Settings"]
-            .into_iter()
-            .map(|name| Tag {
-                name: name.into(),
-                description: None,
-                external_docs: None,
-            })
-            .collect(),
+        tags: [
+            "System",
+            "Auth",
+            "User",
+            "Settings",
+            "Integrations",
+            "Media",
+            "Posts",
+            "Sets",
+            "Signatures",
+            "Preview",
+        ]
+        .into_iter()
+        .map(|name| Tag {
+            name: name.into(),
+            description: None,
+            external_docs: None,
+        })
+        .collect(),
         ..Default::default()
     }
 }
@@ -260,11 +413,24 @@ fn build_app(
         .app_data(actix::Data::from(state.settings.clone()))
         .app_data(state.auth.clone())
         .app_data(state.users.clone())
+        .app_data(state.channels.clone())
+        .app_data(state.media.clone())
+        .app_data(state.notifications.clone())
+        .app_data(state.webhooks.clone())
+        .app_data(actix::Data::new(TagService::new(state.db.clone())))
+        .app_data(actix::Data::new(SetService::new(state.db.clone())))
+        .app_data(actix::Data::new(SignatureService::new(state.db.clone())))
+        .app_data(state.posts.clone())
+        .app_data(state.comments.clone())
         .app_data(JsonLimit(settings.server.json_limit))
         .app_data(actix::PayloadConfig::new(settings.server.json_limit))
         .wrap_api_with_spec(api_spec())
         .configure(system::configure)
         .configure(postiz_auth::configure)
+        .configure(postiz_channels::configure)
+        .configure(postiz_media::configure)
+        .configure(postiz_notifications::configure)
+        .configure(|cfg| postiz_posts::configure(cfg, settings.server.posts_json_limit))
         .with_json_spec_at(docs::SPEC_V2)
         .with_json_spec_v3_at(docs::SPEC_V3)
         .with_swagger_ui_at(docs::DOCS)
@@ -289,6 +455,10 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     Migrator::up(&db, None)
         .await
         .context("cannot apply the database migrations")?;
+    JobQueue::from_connection(&db, jobs_config(settings))?
+        .migrate()
+        .await
+        .context("cannot create the job tables")?;
     tracing::info!(
         database = %postiz_core::db::describe(settings),
         applied = pending,
@@ -304,6 +474,8 @@ pub async fn openapi_spec(mut settings: Settings) -> anyhow::Result<String> {
     settings.app.data_dir = dir.path().to_path_buf();
     settings.database.url = String::new();
     settings.redis.url = String::new();
+    settings.media.storage_provider = postiz_core::media_settings::StorageProvider::Local;
+    settings.media.local.directory = dir.path().join("uploads");
     if settings.auth.jwt_secret.is_empty() {
         settings.auth.jwt_secret = "openapi-generation-only-secret".into();
     }
@@ -326,6 +498,7 @@ pub fn log_layout(state: &AppState) {
         database = %postiz_core::db::describe(s),
         data_dir = %s.app.data_dir.display(),
         cache = state.cache.kind(),
+        media = %describe_media(state),
         email = if state.mailer.delivers() { "smtp" } else { "log (EMAIL_PROVIDER not set)" },
         frontend_url = %s.app.frontend_url,
         docs = %format!("http://localhost:{}{}", s.server.port, docs::DOCS),
@@ -334,11 +507,51 @@ pub fn log_layout(state: &AppState) {
     );
 }
 
-/// Runs the background workers until the process is asked to stop (`postiz worker`).
+/// Where uploaded files go, for the start-up log.
+fn describe_media(state: &AppState) -> String {
+    let storage = state.media.storage();
+    match storage.local_root() {
+        Some(root) => format!(
+            "local folder {} at {}",
+            root.display(),
+            storage.public_url("")
+        ),
+        None => format!("{} bucket at {}", storage.kind(), storage.public_url("")),
+    }
+}
+
+/// Runs the background workers until the process is asked to stop (`postiz worker`); in-flight
+/// jobs finish first.
 pub async fn run_workers(state: AppState) -> anyhow::Result<()> {
-    let _ = state;
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for shutdown")?;
+    let token = CancellationToken::new();
+    let workers = state.start_workers(token.clone())?;
+    tracing::info!("workers running; stop with SIGINT or SIGTERM");
+    shutdown_signal().await;
+    tracing::info!("stopping workers");
+    token.cancel();
+    workers.join().await;
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -71,6 +71,55 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     }
 }
 
+/// Query parameters parsed strictly and validated, with the same error shape as
+/// [`ValidatedJson`].
+pub struct ValidatedQuery<T>(pub T);
+
+impl<T> ValidatedQuery<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for ValidatedQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedQuery<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let parsed = serde_urlencoded::from_str::<T>(req.query_string())
+            .map_err(|e| {
+                AppError::validation(vec![format!(
+                    "query: {}",
+                    clean_serde_message(&e.to_string())
+                )])
+            })
+            .and_then(|v| v.validate().map(|()| v).map_err(validation_error));
+        std::future::ready(parsed.map(ValidatedQuery))
+    }
+}
+
+impl<T: Apiv2Schema> Apiv2Schema for ValidatedQuery<T> {
+    fn name() -> Option<String> {
+        T::name()
+    }
+    fn raw_schema() -> DefaultSchemaRaw {
+        T::raw_schema()
+    }
+}
+
+impl<T: Apiv2Schema> OperationModifier for ValidatedQuery<T> {
+    fn update_parameter(op: &mut DefaultOperationRaw) {
+        actix_web::web::Query::<T>::update_parameter(op);
+    }
+}
+
 /// Reads a request body up to `limit` bytes.
 pub fn read_body(
     req: &HttpRequest,

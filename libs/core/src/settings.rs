@@ -9,6 +9,8 @@ use config::{Config, File, FileFormat};
 use postiz_provider::ProviderConfig;
 use serde::Deserialize;
 
+pub use crate::media_settings::MediaSettings;
+
 /// The defaults, compiled into the binary so it runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../../../config/default.toml");
 
@@ -39,6 +41,19 @@ pub const POSTIZ_ENV_VARS: &[(&str, &str)] = &[
     ("EMAIL_FROM_NAME", "email.from_name"),
     ("EMAIL_FROM_ADDRESS", "email.from_address"),
     ("LOG_FORMAT", "telemetry.log_format"),
+    // Media (see `media_settings::MEDIA_ENV_VARS`, which a test keeps in step with these).
+    ("STORAGE_PROVIDER", "media.storage_provider"),
+    ("UPLOAD_DIRECTORY", "media.local.directory"),
+    ("CLOUDFLARE_ACCOUNT_ID", "media.cloudflare.account_id"),
+    ("CLOUDFLARE_ACCESS_KEY", "media.cloudflare.access_key"),
+    (
+        "CLOUDFLARE_SECRET_ACCESS_KEY",
+        "media.cloudflare.secret_access_key",
+    ),
+    ("CLOUDFLARE_BUCKETNAME", "media.cloudflare.bucket_name"),
+    ("CLOUDFLARE_BUCKET_URL", "media.cloudflare.bucket_url"),
+    ("CLOUDFLARE_REGION", "media.cloudflare.region"),
+    ("DISABLE_SSRF_PROTECTION", "media.disable_ssrf_protection"),
 ];
 
 /// Prefix of the generic environment overrides (`POSTIZ__SERVER__PORT=8080`).
@@ -53,7 +68,11 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub auth: AuthSettings,
     pub email: EmailSettings,
+    pub workers: WorkerSettings,
     pub telemetry: TelemetrySettings,
+    /// Uploads and where they are stored; every key has a default.
+    #[serde(default)]
+    pub media: MediaSettings,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
 }
@@ -155,6 +174,16 @@ impl EmailSettings {
             "nodemailer" | "smtp"
         )
     }
+}
+
+/// Background workers of this process.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkerSettings {
+    pub in_serve: bool,
+    pub publish_concurrency: usize,
+    pub poll_interval_ms: u64,
+    pub orphan_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -297,6 +326,15 @@ impl Settings {
                 "must start with redis:// or rediss://",
             );
         }
+        if self.workers.publish_concurrency == 0 {
+            return fail("workers.publish_concurrency", "must be at least 1");
+        }
+        if !(50..=60_000).contains(&self.workers.poll_interval_ms) {
+            return fail("workers.poll_interval_ms", "must be between 50 and 60000");
+        }
+        if self.workers.orphan_timeout_secs < 3 {
+            return fail("workers.orphan_timeout_secs", "must be at least 3");
+        }
         if self.redis.pool_size == 0 {
             return fail("redis.pool_size", "must be at least 1");
         }
@@ -336,6 +374,7 @@ impl Settings {
                 );
             }
         }
+        self.media.validate().map_err(SettingsError)?;
         Ok(())
     }
 
@@ -390,6 +429,10 @@ impl Settings {
             data_dir.display().to_string(),
         );
         env.insert("POSTIZ__SERVER__PORT".to_string(), "0".to_string());
+        env.insert(
+            "POSTIZ__MEDIA__LOCAL__DIRECTORY".to_string(),
+            data_dir.join("uploads").display().to_string(),
+        );
         env.insert(
             "JWT_SECRET".to_string(),
             "test-secret-that-is-long-enough-0123456789".to_string(),
@@ -528,6 +571,104 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("EMAIL_HOST"), "{err}");
+    }
+
+    #[test]
+    fn media_defaults_follow_postiz() {
+        use crate::media_settings::StorageProvider;
+        let s = load(&[], None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.media.storage_provider, StorageProvider::Local);
+        assert_eq!(s.media.max_image_bytes, 10 * 1024 * 1024);
+        assert_eq!(s.media.max_video_bytes, 1024 * 1024 * 1024);
+        assert_eq!(s.media.local.directory, PathBuf::from("./uploads"));
+        assert!(!s.media.disable_ssrf_protection);
+        let defaults = MediaSettings::default();
+        assert_eq!(s.media.allowed_types, defaults.allowed_types);
+        assert_eq!(s.media.part_size_bytes, defaults.part_size_bytes);
+        assert_eq!(
+            s.media.fetch.total_timeout_secs,
+            defaults.fetch.total_timeout_secs
+        );
+        assert_eq!(s.media.cloudflare.region, defaults.cloudflare.region);
+        assert_eq!(s.media.s3.region, defaults.s3.region);
+    }
+
+    #[test]
+    fn media_variables_are_bound_under_postiz_names() {
+        for (var, key) in crate::media_settings::MEDIA_ENV_VARS {
+            assert!(
+                POSTIZ_ENV_VARS.contains(&(*var, *key)),
+                "{var} -> {key} is not bound"
+            );
+        }
+    }
+
+    #[test]
+    fn postiz_variables_fill_the_cloudflare_settings() {
+        use crate::media_settings::StorageProvider;
+        let s = load(
+            &[
+                ("STORAGE_PROVIDER", "cloudflare"),
+                ("CLOUDFLARE_ACCOUNT_ID", "0123abcd"),
+                ("CLOUDFLARE_ACCESS_KEY", "key"),
+                ("CLOUDFLARE_SECRET_ACCESS_KEY", "secret"),
+                ("CLOUDFLARE_BUCKETNAME", "postiz"),
+                ("CLOUDFLARE_BUCKET_URL", "https://media.example.com"),
+                ("CLOUDFLARE_REGION", "auto"),
+                ("DISABLE_SSRF_PROTECTION", "true"),
+                ("UPLOAD_DIRECTORY", "/var/postiz/uploads"),
+            ],
+            Some("[media]\nmax_image_bytes = 1048576\n"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.media.storage_provider, StorageProvider::Cloudflare);
+        assert_eq!(s.media.cloudflare.account_id, "0123abcd");
+        assert_eq!(s.media.cloudflare.bucket_name, "postiz");
+        assert_eq!(s.media.cloudflare.bucket_url, "https://media.example.com");
+        assert!(s.media.disable_ssrf_protection);
+        assert!(crate::ssrf::SsrfPolicy::from_settings(&s).allow_private);
+        assert_eq!(
+            s.media.local.directory,
+            PathBuf::from("/var/postiz/uploads")
+        );
+        assert_eq!(s.media.max_image_bytes, 1_048_576);
+    }
+
+    #[test]
+    fn media_values_from_the_environment_are_coerced() {
+        let s = load(
+            &[
+                ("POSTIZ__MEDIA__MAX_VIDEO_BYTES", "2147483648"),
+                ("POSTIZ__MEDIA__ALLOWED_TYPES", "png,mp4,mov"),
+                ("POSTIZ__MEDIA__S3__PATH_STYLE", "false"),
+            ],
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.media.max_video_bytes, 2_147_483_648);
+        assert_eq!(
+            s.media.type_names().unwrap_or_default(),
+            vec!["png", "mp4", "mov"]
+        );
+        assert!(!s.media.s3.path_style);
+    }
+
+    #[test]
+    fn media_mistakes_are_named() {
+        let err = |env: &[(&str, &str)], file: Option<&str>| {
+            load(env, file)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        let e = err(&[], Some("[media]\nmax_image_byte = 1\n"));
+        assert!(e.contains("max_image_byte"), "{e}");
+        let e = err(&[("STORAGE_PROVIDER", "ftp")], None);
+        assert!(e.contains("ftp") && e.contains("STORAGE_PROVIDER"), "{e}");
+        let e = err(&[("STORAGE_PROVIDER", "cloudflare")], None);
+        assert!(e.contains("CLOUDFLARE_ACCOUNT_ID"), "{e}");
+        let e = err(&[("POSTIZ__MEDIA__ALLOWED_TYPES", "svg")], None);
+        assert!(e.contains("media.allowed_types"), "{e}");
     }
 
     #[test]

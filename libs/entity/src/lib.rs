@@ -6,6 +6,8 @@ pub mod integration;
 pub mod invitation;
 pub mod media;
 pub mod membership;
+pub mod notification;
+pub mod notification_digest_item;
 pub mod organization;
 pub mod post;
 pub mod post_comment;
@@ -14,5 +16,8 @@ pub mod set;
 pub mod signature;
 pub mod tag;
 pub mod user;
+pub mod webhook;
+pub mod webhook_delivery;
+pub mod webhook_integration;
 
 pub use enums::{LoginProvider, Role, ShortLinkPreference};

@@ -31,6 +31,8 @@ pub struct Model {
     pub description: Option<String>,
     /// Repeat the post every N days.
     pub interval_in_days: Option<i32>,
+    /// IANA time zone in which a repeating post keeps its wall-clock time across DST changes.
+    pub repeat_timezone: Option<String>,
     /// `WEB`, `API`, `CLI`, `MCP`, `AUTOPOST` or `UNKNOWN`.
     pub creation_method: String,
     pub release_id: Option<String>,

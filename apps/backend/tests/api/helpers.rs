@@ -37,6 +37,11 @@ impl Options {
         }
     }
 
+    /// No background workers in the application (a test that runs its own).
+    pub fn without_workers(self) -> Self {
+        self.with_env("POSTIZ__WORKERS__IN_SERVE", "false")
+    }
+
     pub fn with_env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_string(), value.to_string()));
         self
@@ -97,12 +102,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     env.insert("POSTIZ__SERVER__HOST".into(), "127.0.0.1".into());
     env.insert("POSTIZ__SERVER__PORT".into(), "0".into());
     env.insert("POSTIZ__SERVER__WORKERS".into(), "1".into());
-    env.insert("POSTIZ__DATABASE__MAX_CONNECTIONS".into(), "5".into());
+    env.insert("POSTIZ__DATABASE__MAX_CONNECTIONS".into(), "8".into());
+    // Quick pickup of due jobs in tests.
+    env.insert("POSTIZ__WORKERS__POLL_INTERVAL_MS".into(), "100".into());
     env.insert(
         "JWT_SECRET".into(),
         "test-secret-0123456789-abcdefghijklmnop".into(),
     );
     env.insert("FRONTEND_URL".into(), "http://localhost:4200".into());
+    // Uploaded files stay in the test's folder.
+    env.insert(
+        "UPLOAD_DIRECTORY".into(),
+        dir.path().join("uploads").display().to_string(),
+    );
     if options.not_secured {
         env.insert("NOT_SECURED".into(), "true".into());
     }
@@ -358,11 +370,12 @@ impl TestApp {
     }
 }
 
-/// A real SMTP server (mailin) that records every message it receives.
+/// A real SMTP server (mailin) that records every message it receives. The server clones the
+/// handler per connection: the message being received is per clone, the list is shared.
 #[derive(Clone, Default)]
 pub struct SmtpSink {
     messages: Arc<Mutex<Vec<ReceivedMail>>>,
-    current: Arc<Mutex<ReceivedMail>>,
+    current: ReceivedMail,
 }
 
 #[derive(Clone, Default, Debug)]
@@ -380,26 +393,22 @@ impl mailin_embedded::Handler for SmtpSink {
         _is8bit: bool,
         to: &[String],
     ) -> mailin_embedded::Response {
-        if let Ok(mut c) = self.current.lock() {
-            *c = ReceivedMail {
-                from: from.to_string(),
-                to: to.to_vec(),
-                data: String::new(),
-            };
-        }
+        self.current = ReceivedMail {
+            from: from.to_string(),
+            to: to.to_vec(),
+            data: String::new(),
+        };
         mailin_embedded::response::OK
     }
 
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
-        if let Ok(mut c) = self.current.lock() {
-            c.data.push_str(&String::from_utf8_lossy(buf));
-        }
+        self.current.data.push_str(&String::from_utf8_lossy(buf));
         Ok(())
     }
 
     fn data_end(&mut self) -> mailin_embedded::Response {
-        if let (Ok(c), Ok(mut all)) = (self.current.lock(), self.messages.lock()) {
-            all.push(c.clone());
+        if let Ok(mut all) = self.messages.lock() {
+            all.push(std::mem::take(&mut self.current));
         }
         mailin_embedded::response::OK
     }

@@ -5,9 +5,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod channel_tokens;
+mod channels;
 mod helpers;
 mod input;
+mod media;
+mod notifications;
 mod sessions;
+mod sets;
+mod signatures;
 mod system;
+mod tags;
 mod team;
 mod users;
+mod webhooks;

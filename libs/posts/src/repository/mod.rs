@@ -1,0 +1,8 @@
+//! Queries of the posts module; every function takes `&impl ConnectionTrait`.
+
+pub mod comments;
+pub mod posts;
+pub mod publishing;
+pub mod sets;
+pub mod signatures;
+pub mod tags;

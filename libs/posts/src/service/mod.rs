@@ -1,0 +1,9 @@
+//! Business rules of the posts module.
+
+pub mod comments;
+pub mod posts;
+pub mod sets;
+pub mod signatures;
+pub mod tags;
+pub mod time;
+pub mod validation;
