@@ -184,6 +184,7 @@ impl AppState {
             publisher,
             PublishSettings {
                 concurrency: settings.workers.publish_concurrency,
+                base_backoff: std::time::Duration::from_secs(settings.workers.retry_base_secs),
                 ..PublishSettings::default()
             },
             settings.frontend_url().to_string(),

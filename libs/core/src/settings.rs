@@ -184,6 +184,7 @@ pub struct WorkerSettings {
     pub publish_concurrency: usize,
     pub poll_interval_ms: u64,
     pub orphan_timeout_secs: u64,
+    pub retry_base_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -331,6 +332,9 @@ impl Settings {
         }
         if !(50..=60_000).contains(&self.workers.poll_interval_ms) {
             return fail("workers.poll_interval_ms", "must be between 50 and 60000");
+        }
+        if self.workers.retry_base_secs == 0 {
+            return fail("workers.retry_base_secs", "must be at least 1");
         }
         if self.workers.orphan_timeout_secs < 3 {
             return fail("workers.orphan_timeout_secs", "must be at least 3");

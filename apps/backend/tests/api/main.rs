@@ -11,6 +11,7 @@ mod helpers;
 mod input;
 mod media;
 mod notifications;
+mod publishing;
 mod sessions;
 mod sets;
 mod signatures;
