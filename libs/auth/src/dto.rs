@@ -294,6 +294,13 @@ pub struct TeamResponse {
     pub users: Vec<TeamMember>,
 }
 
+/// `GET|POST /settings/shortlink`: `ASK`, `YES` or `NO`.
+#[derive(Debug, Serialize, Deserialize, Validate, Apiv2Schema)]
+pub struct ShortlinkPreference {
+    #[validate(length(min = 2, max = 3))]
+    pub shortlink: String,
+}
+
 #[derive(Debug, Serialize, Apiv2Schema)]
 #[serde(rename_all = "camelCase")]
 pub struct RemovedMemberResponse {

@@ -219,6 +219,20 @@ pub async fn set_api_key(
         .map(|_| ())
 }
 
+pub async fn set_shortlink(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    preference: ShortLinkPreference,
+) -> Result<(), DbErr> {
+    organization::Entity::update_many()
+        .col_expr(organization::Column::Shortlink, Expr::value(preference))
+        .col_expr(organization::Column::UpdatedAt, Expr::value(now()))
+        .filter(organization::Column::Id.eq(org_id))
+        .exec(db)
+        .await
+        .map(|_| ())
+}
+
 pub async fn find_organization_by_api_key_hash(
     db: &impl ConnectionTrait,
     api_key_hash: &str,

@@ -40,6 +40,7 @@ pub mod sniff;
 pub mod storage;
 #[cfg(feature = "test-support")]
 pub mod testing;
+pub mod third_party;
 pub mod uploads;
 
 pub use postiz_core::media_settings as settings;
@@ -62,4 +63,5 @@ pub use storage::{
 pub fn configure(cfg: &mut paperclip::actix::web::ServiceConfig) {
     controller::configure(cfg);
     uploads::configure(cfg);
+    third_party::configure(cfg);
 }

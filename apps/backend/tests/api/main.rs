@@ -7,6 +7,7 @@
 mod auth;
 mod channel_tokens;
 mod channels;
+mod dashboard;
 mod helpers;
 mod input;
 mod media;

@@ -4,13 +4,14 @@ use actix_web::http::StatusCode;
 use paperclip::actix::{api_v2_operation, web};
 use postiz_core::AppError;
 use postiz_core::http::{Reply, ValidatedJson};
-use postiz_entity::Role;
+use postiz_entity::{Role, ShortLinkPreference};
 
-use crate::authz::ManageTeam;
+use crate::authz::{ManageSettings, ManageTeam};
 use crate::dto::{
-    InviteRequest, InviteResponse, RemovedMemberResponse, TeamMember, TeamResponse, TeamUser,
+    InviteRequest, InviteResponse, RemovedMemberResponse, ShortlinkPreference, TeamMember,
+    TeamResponse, TeamUser,
 };
-use crate::extract::{AuthContext, Require};
+use crate::extract::{AuthContext, OrgContext, Require};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -18,7 +19,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(list_team))
             .route(web::post().to(invite)),
     )
-    .service(web::resource("/settings/team/{id}").route(web::delete().to(remove_member)));
+    .service(web::resource("/settings/team/{id}").route(web::delete().to(remove_member)))
+    .service(
+        web::resource("/settings/shortlink")
+            .route(web::get().to(get_shortlink))
+            .route(web::post().to(set_shortlink)),
+    );
+}
+
+/// Whether links in posts are shortened (ASK, YES or NO); the editor reads it.
+#[api_v2_operation(tags(Settings))]
+#[tracing::instrument(skip_all)]
+async fn get_shortlink(org: OrgContext) -> Result<web::Json<ShortlinkPreference>, AppError> {
+    let value = match org.organization.shortlink {
+        ShortLinkPreference::Ask => "ASK",
+        ShortLinkPreference::Yes => "YES",
+        ShortLinkPreference::No => "NO",
+    };
+    Ok(web::Json(ShortlinkPreference {
+        shortlink: value.into(),
+    }))
+}
+
+/// Change the short-link preference (ADMIN and SUPERADMIN).
+#[api_v2_operation(tags(Settings))]
+#[tracing::instrument(skip_all)]
+async fn set_shortlink(
+    org: Require<ManageSettings>,
+    ctx: web::Data<AuthContext>,
+    body: ValidatedJson<ShortlinkPreference>,
+) -> Result<Reply<ShortlinkPreference>, AppError> {
+    let preference = match body.shortlink.as_str() {
+        "ASK" => ShortLinkPreference::Ask,
+        "YES" => ShortLinkPreference::Yes,
+        "NO" => ShortLinkPreference::No,
+        _ => {
+            return Err(AppError::validation(vec![
+                "shortlink must be ASK, YES or NO".into(),
+            ]));
+        }
+    };
+    ctx.organizations
+        .set_shortlink(org.org_id(), preference)
+        .await?;
+    Ok(Reply::ok(body.into_inner()).status(StatusCode::CREATED))
 }
 
 /// The organization's members with their roles (ADMIN and SUPERADMIN).

@@ -132,6 +132,16 @@ impl OrganizationService {
         }
     }
 
+    /// Whether links in posts are shortened: ASK, YES or NO.
+    pub async fn set_shortlink(
+        &self,
+        org_id: &str,
+        preference: postiz_entity::ShortLinkPreference,
+    ) -> Result<(), AuthError> {
+        repo::set_shortlink(&self.db, org_id, preference).await?;
+        Ok(())
+    }
+
     /// Replaces the API key; the old one stops working at once.
     pub async fn rotate_api_key(&self, org_id: &str) -> Result<String, AuthError> {
         let key = new_api_key();
