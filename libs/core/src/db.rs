@@ -1,10 +1,16 @@
 //! The database connection: SQLite by default (a file in the data folder), PostgreSQL when
 //! `DATABASE_URL` says so.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqliteTransactionMode, TransactionError, TransactionOptions,
+    TransactionTrait,
+};
 
 use crate::settings::Settings;
 
@@ -37,6 +43,51 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`): a deferred transaction that reads and then writes fails at once with
+/// "database is locked" when another connection wrote in between, whereas `BEGIN IMMEDIATE`
+/// waits up to the busy timeout. Other databases begin as usual.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    let sqlite_transaction_mode = (db.get_database_backend() == DatabaseBackend::Sqlite)
+        .then_some(SqliteTransactionMode::Immediate);
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode,
+        ..TransactionOptions::default()
+    })
+    .await
+}
+
+/// Runs `callback` in a [`begin_write`] transaction: committed when it succeeds, rolled back
+/// when it fails (sea-orm's `transaction`, with the write lock taken up front on SQLite).
+pub async fn write_transaction<F, T, E>(
+    db: &DatabaseConnection,
+    callback: F,
+) -> Result<T, TransactionError<E>>
+where
+    F: for<'c> FnOnce(
+            &'c DatabaseTransaction,
+        ) -> Pin<Box<dyn Future<Output = Result<T, E>> + Send + 'c>>
+        + Send,
+    T: Send,
+    E: std::error::Error + Send,
+{
+    let tx = begin_write(db)
+        .await
+        .map_err(TransactionError::Connection)?;
+    match callback(&tx).await {
+        Ok(value) => {
+            tx.commit().await.map_err(TransactionError::Connection)?;
+            Ok(value)
+        }
+        Err(e) => {
+            if let Err(rollback) = tx.rollback().await {
+                tracing::warn!(error = %rollback, "rollback failed; the connection discards the transaction");
+            }
+            Err(TransactionError::Transaction(e))
+        }
+    }
+}
+
 /// Checks that the database answers.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
     db.execute_unprepared("SELECT 1").await.map(|_| ())
@@ -51,5 +102,82 @@ pub fn describe(settings: &Settings) -> String {
             u.to_string()
         }
         _ => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn sqlite_file(dir: &std::path::Path) -> DatabaseConnection {
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let mut options = ConnectOptions::new(url);
+        options
+            .max_connections(4)
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        let db = Database::connect(options).await.unwrap();
+        db.execute_unprepared("CREATE TABLE t (v INTEGER)")
+            .await
+            .unwrap();
+        db
+    }
+
+    async fn insert(tx: &DatabaseTransaction, v: i32) -> Result<(), DbErr> {
+        tx.execute_unprepared(&format!("INSERT INTO t (v) VALUES ({v})"))
+            .await
+            .map(|_| ())
+    }
+
+    async fn read(tx: &DatabaseTransaction) {
+        tx.execute_unprepared("SELECT count(*) FROM t")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_deferred_read_then_write_fails_when_another_connection_wrote_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_file(dir.path()).await;
+        let late = db.begin().await.unwrap();
+        read(&late).await;
+        let other = db.begin().await.unwrap();
+        insert(&other, 1).await.unwrap();
+        other.commit().await.unwrap();
+        let err = insert(&late, 2).await.unwrap_err();
+        assert!(err.to_string().contains("locked"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn write_transactions_wait_for_each_other_instead_of_failing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_file(dir.path()).await;
+        let first = begin_write(&db).await.unwrap();
+        read(&first).await;
+        let second = {
+            let db = db.clone();
+            tokio::spawn(async move {
+                // Waits here (busy timeout) until the first one commits.
+                let tx = begin_write(&db).await?;
+                read(&tx).await;
+                insert(&tx, 2).await?;
+                tx.commit().await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        insert(&first, 1).await.unwrap();
+        first.commit().await.unwrap();
+        second.await.unwrap().unwrap();
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "SELECT v FROM t",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(rows.len(), 2);
     }
 }

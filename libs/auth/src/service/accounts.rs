@@ -8,7 +8,7 @@ use postiz_core::cache::Cache;
 use postiz_core::ids::random_token;
 use postiz_core::mailer::{Email, Mailer};
 use postiz_core::settings::Settings;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::organizations::OrganizationService;
 use super::{AuthError, normalize_email};
@@ -114,36 +114,34 @@ impl AccountService {
         let company = company.trim().to_string();
         let organizations = self.organizations.clone();
         let email_for_tx = email.clone();
-        let (user, org) = self
-            .db
-            .transaction::<_, _, AuthError>(|tx| {
-                Box::pin(async move {
-                    let user = repo::insert_user(
-                        tx,
-                        NewUser {
-                            email: &email_for_tx,
-                            password_hash: &hash,
-                            activated,
-                        },
-                    )
+        let (user, org) = postiz_core::db::write_transaction::<_, _, AuthError>(&self.db, |tx| {
+            Box::pin(async move {
+                let user = repo::insert_user(
+                    tx,
+                    NewUser {
+                        email: &email_for_tx,
+                        password_hash: &hash,
+                        activated,
+                    },
+                )
+                .await?;
+                let org = organizations
+                    .create_with_owner(tx, &company, &user.id)
                     .await?;
-                    let org = organizations
-                        .create_with_owner(tx, &company, &user.id)
-                        .await?;
-                    Ok((user, org))
-                })
+                Ok((user, org))
             })
-            .await
-            .map_err(|e| match AuthError::from(e) {
-                // Two sign-ups with one address racing: the unique index decides.
-                AuthError::Internal(cause)
-                    if cause.to_string().contains("UNIQUE")
-                        || cause.to_string().contains("duplicate key") =>
-                {
-                    AuthError::EmailTaken
-                }
-                other => other,
-            })?;
+        })
+        .await
+        .map_err(|e| match AuthError::from(e) {
+            // Two sign-ups with one address racing: the unique index decides.
+            AuthError::Internal(cause)
+                if cause.to_string().contains("UNIQUE")
+                    || cause.to_string().contains("duplicate key") =>
+            {
+                AuthError::EmailTaken
+            }
+            other => other,
+        })?;
 
         let joined_organization = match invite_token {
             Some(token) => self

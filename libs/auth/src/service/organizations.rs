@@ -9,7 +9,7 @@ use postiz_core::mailer::{Email, Mailer, escape_html};
 use postiz_core::secrets::Sealer;
 use postiz_core::settings::Settings;
 use postiz_entity::{Role, membership, organization, user};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{AuthError, normalize_email};
 use crate::authz::Authorizer;
@@ -288,18 +288,17 @@ impl OrganizationService {
         let user_id = user_id.to_string();
         let invitation_id = invitation.id.clone();
         let role = invitation.role;
-        self.db
-            .transaction::<_, _, AuthError>(|tx| {
-                let org_id = org_id.clone();
-                Box::pin(async move {
-                    if !repo::accept_invitation(tx, &invitation_id, &user_id).await? {
-                        return Err(AuthError::Invalid("The invitation was already used".into()));
-                    }
-                    repo::insert_membership(tx, &user_id, &org_id, role).await?;
-                    Ok(())
-                })
+        postiz_core::db::write_transaction::<_, _, AuthError>(&self.db, |tx| {
+            let org_id = org_id.clone();
+            Box::pin(async move {
+                if !repo::accept_invitation(tx, &invitation_id, &user_id).await? {
+                    return Err(AuthError::Invalid("The invitation was already used".into()));
+                }
+                repo::insert_membership(tx, &user_id, &org_id, role).await?;
+                Ok(())
             })
-            .await?;
+        })
+        .await?;
         Ok(Some(org_id))
     }
 

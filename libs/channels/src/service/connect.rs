@@ -7,7 +7,7 @@ use postiz_provider::{
     AuthFlow, AuthUrlRequest, AuthenticateRequest, AuthenticatedAccount, ChannelAuth, Page,
     ProviderError,
 };
-use sea_orm::{ConnectionTrait, TransactionTrait};
+use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
 use super::{Channel, ChannelService, expiry_of, posting_times_json};
@@ -354,7 +354,7 @@ impl ChannelService {
             ));
         }
 
-        let tx = self.db().begin().await?;
+        let tx = postiz_core::db::begin_write(self.db()).await?;
         match state.refresh.as_deref() {
             Some(refresh) if refresh != internal_id => {
                 self.migrate_for_reconnect(
@@ -651,7 +651,7 @@ impl ChannelService {
             ));
         }
 
-        let tx = self.db().begin().await?;
+        let tx = postiz_core::db::begin_write(self.db()).await?;
         let existing = repo::find_by_internal_id(&tx, org_id, &account.id).await?;
         let target = match existing {
             Some(other) if other.id != row.id => {

@@ -1,7 +1,6 @@
 //! Listing and managing an organization's channels and customers.
 
 use postiz_entity::customer;
-use sea_orm::TransactionTrait;
 
 use super::{Channel, ChannelService, posting_times_json};
 use crate::error::ChannelError;
@@ -63,7 +62,7 @@ impl ChannelService {
     /// so the posts module can cancel its pending posts. Reconnecting the same account later
     /// revives the row.
     pub async fn delete(&self, org_id: &str, channel_id: &str) -> Result<Channel, ChannelError> {
-        let tx = self.db().begin().await?;
+        let tx = postiz_core::db::begin_write(self.db()).await?;
         let mut row = repo::find_in_org(&tx, org_id, channel_id)
             .await?
             .ok_or(ChannelError::NotFound)?;
@@ -126,7 +125,7 @@ impl ChannelService {
         channel_id: &str,
         customer_id: Option<&str>,
     ) -> Result<Channel, ChannelError> {
-        let tx = self.db().begin().await?;
+        let tx = postiz_core::db::begin_write(self.db()).await?;
         if let Some(customer_id) = customer_id
             && repo::find_customer(&tx, org_id, customer_id)
                 .await?
@@ -158,7 +157,7 @@ impl ChannelService {
                 "name must be at most {MAX_CUSTOMER_NAME} characters long"
             )));
         }
-        let tx = self.db().begin().await?;
+        let tx = postiz_core::db::begin_write(self.db()).await?;
         if repo::find_in_org(&tx, org_id, channel_id).await?.is_none() {
             return Err(ChannelError::NotFound);
         }

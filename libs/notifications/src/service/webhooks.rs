@@ -31,7 +31,7 @@ use postiz_entity::{webhook, webhook_delivery};
 use postiz_jobs::{JobContext, JobOutcome, JobQueue, JobRequest, QueueOptions, WorkerRuntime};
 use postiz_posts::ports::{PostEvent, PostListener};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -298,9 +298,8 @@ impl WebhookService {
         let secret = format!("{SECRET_PREFIX}{}", random_token(32));
         let sealed = self.sealer.seal(&secret);
         let org_id = org_id.to_string();
-        let id = self
-            .db
-            .transaction::<_, String, NotificationsError>(|tx| {
+        let id =
+            postiz_core::db::write_transaction::<_, String, NotificationsError>(&self.db, |tx| {
                 Box::pin(async move {
                     let hook = repo::insert(tx, &org_id, &name, &url, &sealed).await?;
                     repo::set_channels(tx, &hook.id, &channels).await?;
@@ -324,18 +323,17 @@ impl WebhookService {
         let (name, url, channels) = self.checked(org_id, input).await?;
         let id = id.to_string();
         let org_id = org_id.to_string();
-        self.db
-            .transaction::<_, String, NotificationsError>(|tx| {
-                Box::pin(async move {
-                    if !repo::update(tx, &org_id, &id, &name, &url).await? {
-                        return Err(NotificationsError::NotFound(NOT_FOUND.into()));
-                    }
-                    repo::set_channels(tx, &id, &channels).await?;
-                    Ok(id)
-                })
+        postiz_core::db::write_transaction::<_, String, NotificationsError>(&self.db, |tx| {
+            Box::pin(async move {
+                if !repo::update(tx, &org_id, &id, &name, &url).await? {
+                    return Err(NotificationsError::NotFound(NOT_FOUND.into()));
+                }
+                repo::set_channels(tx, &id, &channels).await?;
+                Ok(id)
             })
-            .await
-            .map_err(NotificationsError::from)
+        })
+        .await
+        .map_err(NotificationsError::from)
     }
 
     /// Soft-deletes a webhook; pending deliveries to it are cancelled when they run.

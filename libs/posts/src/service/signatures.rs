@@ -4,7 +4,7 @@
 
 use postiz_core::ids::{is_valid_id, now};
 use postiz_entity::signature;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::error::PostsError;
 use crate::repository::signatures as repo;
@@ -64,19 +64,17 @@ impl SignatureService {
         check(content)?;
         let org_id = org_id.to_string();
         let content = content.to_string();
-        let id = self
-            .db
-            .transaction::<_, _, PostsError>(|tx| {
-                Box::pin(async move {
-                    repo::lock_organization(tx, &org_id).await?;
-                    let created = repo::insert(tx, &org_id, &content, auto_add).await?;
-                    if auto_add {
-                        repo::clear_auto_add_except(tx, &org_id, &created.id).await?;
-                    }
-                    Ok(created.id)
-                })
+        let id = postiz_core::db::write_transaction::<_, _, PostsError>(&self.db, |tx| {
+            Box::pin(async move {
+                repo::lock_organization(tx, &org_id).await?;
+                let created = repo::insert(tx, &org_id, &content, auto_add).await?;
+                if auto_add {
+                    repo::clear_auto_add_except(tx, &org_id, &created.id).await?;
+                }
+                Ok(created.id)
             })
-            .await?;
+        })
+        .await?;
         Ok(id)
     }
 
@@ -95,21 +93,20 @@ impl SignatureService {
         let org_id = org_id.to_string();
         let id = id.to_string();
         let content = content.to_string();
-        self.db
-            .transaction::<_, _, PostsError>(|tx| {
-                Box::pin(async move {
-                    repo::lock_organization(tx, &org_id).await?;
-                    if !repo::update(tx, &org_id, &id, &content, auto_add).await? {
-                        return Err(PostsError::NotFound(NOT_FOUND));
-                    }
-                    if auto_add {
-                        repo::clear_auto_add_except(tx, &org_id, &id).await?;
-                    }
-                    Ok(id)
-                })
+        postiz_core::db::write_transaction::<_, _, PostsError>(&self.db, |tx| {
+            Box::pin(async move {
+                repo::lock_organization(tx, &org_id).await?;
+                if !repo::update(tx, &org_id, &id, &content, auto_add).await? {
+                    return Err(PostsError::NotFound(NOT_FOUND));
+                }
+                if auto_add {
+                    repo::clear_auto_add_except(tx, &org_id, &id).await?;
+                }
+                Ok(id)
             })
-            .await
-            .map_err(PostsError::from)
+        })
+        .await
+        .map_err(PostsError::from)
     }
 
     /// Soft-deletes a signature; answers it as it was.

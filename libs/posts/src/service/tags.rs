@@ -235,9 +235,7 @@ mod tests {
     use postiz_core::ids::{new_id, now};
     use postiz_entity::{ShortLinkPreference, integration, organization, post, post_tag};
     use postiz_migrations::{Migrator, MigratorTrait};
-    use sea_orm::{
-        ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, TransactionTrait,
-    };
+    use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set};
 
     use super::*;
 
@@ -343,7 +341,7 @@ mod tests {
         tags: Vec<(String, String)>,
     ) -> Result<Vec<tag::Model>, PostsError> {
         let (org, post) = (org.to_string(), post.to_string());
-        db.transaction::<_, _, PostsError>(|tx| {
+        postiz_core::db::write_transaction::<_, _, PostsError>(db, |tx| {
             Box::pin(async move { attach_by_label(tx, &org, &post, &tags).await })
         })
         .await
@@ -433,14 +431,13 @@ mod tests {
         let org = organization(&db, "Acme").await;
         let post_id = post(&db, &org).await;
         let (o, p) = (org.clone(), post_id.clone());
-        let result = db
-            .transaction::<_, (), PostsError>(|tx| {
-                Box::pin(async move {
-                    attach_by_label(tx, &o, &p, &pairs(&["Rolled back"])).await?;
-                    Err(PostsError::Invalid("the post failed later".into()))
-                })
+        let result = postiz_core::db::write_transaction::<_, (), PostsError>(&db, |tx| {
+            Box::pin(async move {
+                attach_by_label(tx, &o, &p, &pairs(&["Rolled back"])).await?;
+                Err(PostsError::Invalid("the post failed later".into()))
             })
-            .await;
+        })
+        .await;
         assert!(result.is_err());
         assert!(tag::Entity::find().all(&db).await.unwrap().is_empty());
         assert_eq!(post_tag::Entity::find().count(&db).await.unwrap(), 0);
