@@ -185,6 +185,7 @@ impl AppState {
             PublishSettings {
                 concurrency: settings.workers.publish_concurrency,
                 base_backoff: std::time::Duration::from_secs(settings.workers.retry_base_secs),
+                claim_ttl: std::time::Duration::from_secs(settings.workers.claim_ttl_secs),
                 ..PublishSettings::default()
             },
             settings.frontend_url().to_string(),
@@ -258,6 +259,7 @@ fn jobs_config(settings: &Settings) -> JobsConfig {
         heartbeat_interval: heartbeat,
         missed_heartbeats: 3,
         lease_ttl: defaults.lease_ttl.min(orphan * 2),
+        fetch_batch: settings.workers.fetch_batch,
         ..defaults
     }
 }
@@ -348,6 +350,7 @@ fn cors(settings: &Settings) -> Cors {
         "x-copilotkit-runtime-client-gql-version",
         "x-request-id",
         "retry-after",
+        "idempotent-replayed",
     ];
     if settings.app.not_secured {
         exposed.extend(["auth", "showorg", "impersonate"]);
@@ -384,6 +387,7 @@ fn api_spec() -> DefaultApiRaw {
             "Sets",
             "Signatures",
             "Preview",
+            "Public API",
         ]
         .into_iter()
         .map(|name| Tag {
@@ -423,6 +427,10 @@ fn build_app(
         .app_data(actix::Data::new(SignatureService::new(state.db.clone())))
         .app_data(state.posts.clone())
         .app_data(state.comments.clone())
+        .app_data(actix::Data::new(postiz_public_api::PublicApi::new(
+            state.cache.clone(),
+            &settings.public_api,
+        )))
         .app_data(JsonLimit(settings.server.json_limit))
         .app_data(actix::PayloadConfig::new(settings.server.json_limit))
         .wrap_api_with_spec(api_spec())
@@ -432,6 +440,7 @@ fn build_app(
         .configure(postiz_media::configure)
         .configure(postiz_notifications::configure)
         .configure(|cfg| postiz_posts::configure(cfg, settings.server.posts_json_limit))
+        .configure(|cfg| postiz_public_api::configure(cfg, settings.server.posts_json_limit))
         .with_json_spec_at(docs::SPEC_V2)
         .with_json_spec_v3_at(docs::SPEC_V3)
         .with_swagger_ui_at(docs::DOCS)

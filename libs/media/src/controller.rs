@@ -301,6 +301,17 @@ macro_rules! upload_form {
 upload_form!(ServerUploadForm, false);
 upload_form!(SimpleUploadForm, true);
 
+/// Reads an upload form (the file in the field `file`) straight to storage, as
+/// `/media/upload-server` does, without adding it to the library: for other modules' upload
+/// routes (the public API's `POST /public/v1/upload`). On refusal nothing is kept and the rest
+/// of the body is drained.
+pub async fn receive_file(
+    media: &MediaService,
+    form: ServerUploadForm,
+) -> Result<StoredFile, AppError> {
+    receive(media, form.0).await.map(|upload| upload.stored)
+}
+
 /// A file received and stored, and the form's `preventSave`.
 struct Upload {
     stored: StoredFile,

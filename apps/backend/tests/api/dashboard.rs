@@ -258,3 +258,93 @@ async fn another_organization_cannot_see_or_touch_posts() {
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+#[tokio::test]
+async fn one_editor_post_on_two_channels_is_one_group() {
+    let (nets, app, owner, masto) = app_with_channel().await;
+    crate::channels::mount_bluesky(&nets.bluesky).await;
+    let res = crate::channels::connect_bluesky(&app, &owner, &nets.bluesky.uri()).await;
+    assert!(res.status.is_success(), "{}", res.text);
+    let bsky = by_identifier(&list(&app, &owner).await, "bluesky")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let date = (Utc::now() + Duration::days(1)).to_rfc3339();
+    // The editor sends one group for every channel of the post.
+    let body = |channels: &[&str], group: &str| {
+        json!({"type": "schedule", "shortLink": false, "date": date, "tags": [],
+               "posts": channels.iter().map(|id| json!({
+                   "integration": {"id": id}, "group": group, "settings": {},
+                   "value": [{"content": "<p>Both</p>", "image": []},
+                             {"content": "<p>Reply</p>", "image": []}]
+               })).collect::<Vec<_>>()})
+    };
+    let res = app
+        .post("/posts", Some(&owner), body(&[&masto, &bsky], "g-editor"))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(
+        crate::public_api::live_posts(&app).await,
+        4,
+        "both threads kept"
+    );
+    let id = res.json()[0]["postId"].as_str().unwrap().to_string();
+    let group = app.get(&format!("/posts/{id}"), Some(&owner)).await.json()["group"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let other = res.json()[1]["postId"].as_str().unwrap().to_string();
+    let other_group = app
+        .get(&format!("/posts/{other}"), Some(&owner))
+        .await
+        .json()["group"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(group, other_group, "the channels share the post's group");
+
+    // Saved again from the editor without Bluesky: its thread leaves the post.
+    let res = app
+        .post("/posts", Some(&owner), body(&[&masto], &group))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    assert_eq!(crate::public_api::live_posts(&app).await, 2);
+
+    // The re-save rotated the group: the old one is gone, the new one holds the post.
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/posts/{group}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.text);
+    let id = res_id(&app, &owner).await;
+    let group = app.get(&format!("/posts/{id}"), Some(&owner)).await.json()["group"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/posts/{group}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert!(res.status.is_success(), "{}", res.text);
+    assert_eq!(crate::public_api::live_posts(&app).await, 0);
+}
+
+/// The id of the one post listed.
+async fn res_id(app: &TestApp, owner: &Session) -> String {
+    let listed = app
+        .get(
+            "/posts/list?page=0&limit=100&customer=&state=all",
+            Some(owner),
+        )
+        .await
+        .json();
+    listed["p"][0]["i"].as_str().unwrap().to_string()
+}

@@ -61,6 +61,29 @@ pub async fn latest(
         .await
 }
 
+/// One page of the organization's live notifications, newest first, and how many there are.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    page: u64,
+    limit: u64,
+) -> Result<(Vec<notification::Model>, u64), DbErr> {
+    let live = || {
+        notification::Entity::find()
+            .filter(notification::Column::OrganizationId.eq(org_id))
+            .filter(notification::Column::DeletedAt.is_null())
+    };
+    let total = live().count(db).await?;
+    let rows = live()
+        .order_by_desc(notification::Column::CreatedAt)
+        .order_by_desc(notification::Column::Id)
+        .offset(page.saturating_mul(limit))
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok((rows, total))
+}
+
 // ---- users ----
 
 /// When the user last opened the notification list (`users.last_read_notifications`).

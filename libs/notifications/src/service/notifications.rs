@@ -33,6 +33,8 @@ use crate::repository::notifications::Recipient;
 pub const DIGEST_SUBJECT: &str = "[Postiz] Your latest notifications";
 /// How many notifications `GET /notifications/list` answers (Postiz's 10).
 pub const LIST_LIMIT: u64 = 10;
+/// Notifications per page of [`NotificationService::page`] (Postiz's 100).
+pub const PAGE_LIMIT: u64 = 100;
 /// How long after its oldest item an organization's digest goes out (Postiz: 1 hour).
 pub const DIGEST_DELAY: Duration = Duration::from_secs(3600);
 /// How often the digest task looks for due digests.
@@ -53,6 +55,16 @@ const KIND_INFO: &str = "info";
 pub struct NotificationList {
     pub notifications: Vec<notification::Model>,
     pub last_read: DateTime<Utc>,
+}
+
+/// One page of an organization's notifications (Postiz `getNotificationsPaginated`).
+#[derive(Debug, Clone)]
+pub struct NotificationPage {
+    pub notifications: Vec<notification::Model>,
+    pub total: u64,
+    pub page: u64,
+    pub limit: u64,
+    pub has_more: bool,
 }
 
 /// What one digest run did.
@@ -103,6 +115,25 @@ impl NotificationService {
         Ok(NotificationList {
             notifications,
             last_read,
+        })
+    }
+
+    /// One page of the organization's notifications, newest first ([`PAGE_LIMIT`] per page,
+    /// from page 0), without marking anything read (the public API's
+    /// `GET /public/v1/notifications`).
+    pub async fn page(
+        &self,
+        org_id: &str,
+        page: u64,
+    ) -> Result<NotificationPage, NotificationsError> {
+        let (notifications, total) = repo::page(&self.db, org_id, page, PAGE_LIMIT).await?;
+        let has_more = page.saturating_mul(PAGE_LIMIT) + (notifications.len() as u64) < total;
+        Ok(NotificationPage {
+            notifications,
+            total,
+            page,
+            limit: PAGE_LIMIT,
+            has_more,
         })
     }
 

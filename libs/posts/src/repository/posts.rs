@@ -131,11 +131,13 @@ pub async fn write_item(
     }
 }
 
-/// Soft-deletes the live rows of a group except `keep`.
+/// Soft-deletes the live items of a group except `keep`; with `channels`, only on those
+/// channels (some channels of a post were edited, its other channels stay).
 pub async fn delete_group_except(
     db: &impl ConnectionTrait,
     org_id: &str,
     group_id: &str,
+    channels: Option<&[String]>,
     keep: &[String],
 ) -> Result<u64, DbErr> {
     let mut query = post::Entity::update_many()
@@ -147,6 +149,9 @@ pub async fn delete_group_except(
         .filter(post::Column::OrganizationId.eq(org_id))
         .filter(post::Column::GroupId.eq(group_id))
         .filter(post::Column::DeletedAt.is_null());
+    if let Some(channels) = channels {
+        query = query.filter(post::Column::IntegrationId.is_in(channels.iter().cloned()));
+    }
     if !keep.is_empty() {
         query = query.filter(post::Column::Id.is_not_in(keep.iter().cloned()));
     }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use postiz_core::ids::{now, to_json_time};
 use postiz_entity::post;
 use postiz_provider::ProviderRegistry;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use super::time::{self, parse_date};
 use super::validation::{first_failure, settings_of, validate_entry};
@@ -70,7 +70,8 @@ impl CreationMethod {
 #[derive(Debug, Clone, Copy)]
 pub struct SaveOptions {
     pub method: CreationMethod,
-    /// Keep the group id when editing (API clients hold it), instead of rotating it.
+    /// Keep the group the client sent (API clients hold it) and edit only the request's channels
+    /// in it; otherwise the request replaces its old group whole, under a fresh group id.
     pub keep_group: bool,
 }
 
@@ -210,76 +211,98 @@ impl PostsService {
         let interval = request.inter;
         let method = options.method.as_str();
         let keep_group = options.keep_group;
-        let saved = self
-            .db
-            .transaction::<_, _, PostsError>(|tx| {
-                Box::pin(async move {
-                    let mut saved: Vec<post::Model> = Vec::new();
-                    for (entry, channel, settings, existing_root) in plans {
-                        let state = match kind {
-                            SaveKind::Draft => DRAFT,
-                            SaveKind::Schedule | SaveKind::Now => QUEUE,
-                            SaveKind::Update => match &existing_root {
-                                Some(root) => match root.state.as_str() {
-                                    DRAFT => DRAFT,
-                                    PUBLISHED => PUBLISHED,
-                                    _ => QUEUE,
-                                },
-                                None => QUEUE,
+        let saved = postiz_core::db::write_transaction::<_, _, PostsError>(&self.db, |tx| {
+            Box::pin(async move {
+                // Channels sent with one group share it (the editor opens a group, and
+                // `DELETE /posts/:group` removes it, across channels); a channel sent without
+                // one gets a group of its own, as in Postiz. A rotated group stays shared.
+                let old_groups: std::collections::BTreeSet<String> = plans
+                    .iter()
+                    .filter_map(|(entry, ..)| entry.group.clone())
+                    .filter(|g| !g.is_empty())
+                    .collect();
+                let rotated: HashMap<&String, String> = old_groups
+                    .iter()
+                    .map(|g| (g, uuid::Uuid::new_v4().to_string()))
+                    .collect();
+                let group_of = |given: Option<&String>| match given.filter(|g| !g.is_empty()) {
+                    Some(g) if keep_group => g.clone(),
+                    Some(g) => rotated.get(g).cloned().unwrap_or_default(),
+                    None => uuid::Uuid::new_v4().to_string(),
+                };
+                let mut kept_ids: Vec<String> = Vec::new();
+                let mut saved: Vec<post::Model> = Vec::new();
+                for (entry, channel, settings, existing_root) in &plans {
+                    let group = group_of(entry.group.as_ref());
+                    let state = match kind {
+                        SaveKind::Draft => DRAFT,
+                        SaveKind::Schedule | SaveKind::Now => QUEUE,
+                        SaveKind::Update => match &existing_root {
+                            Some(root) => match root.state.as_str() {
+                                DRAFT => DRAFT,
+                                PUBLISHED => PUBLISHED,
+                                _ => QUEUE,
                             },
-                        };
-                        let group = match (&entry.group, keep_group) {
-                            (Some(g), true) if !g.is_empty() => g.clone(),
-                            _ => uuid::Uuid::new_v4().to_string(),
-                        };
-                        let mut ids: Vec<String> = Vec::new();
-                        let mut root: Option<post::Model> = None;
-                        for (position, value) in entry.value.iter().enumerate() {
-                            let images: Vec<MediaRef> =
-                                value.image.iter().map(MediaRef::from).collect();
-                            let row = repo::write_item(
-                                tx,
-                                ItemWrite {
-                                    id: value.id.as_deref().filter(|id| !id.is_empty()),
-                                    organization_id: &org,
-                                    integration_id: &channel.id,
-                                    group_id: &group,
-                                    parent_post_id: ids.last().map(String::as_str),
-                                    position: i32::try_from(position).unwrap_or(i32::MAX),
-                                    state,
-                                    publish_date: date,
-                                    content: &value.content,
-                                    delay_minutes: value.delay.map_or(0, |d| d.round() as i32),
-                                    settings: settings.clone(),
-                                    images: serde_json::to_value(&images)
-                                        .map_err(|e| PostsError::Internal(e.into()))?,
-                                    interval_in_days: interval,
-                                    repeat_timezone: repeat_zone.as_deref(),
-                                    creation_method: method,
-                                },
-                            )
-                            .await?;
-                            ids.push(row.id.clone());
-                            if root.is_none() {
-                                root = Some(row);
-                            }
+                            None => QUEUE,
+                        },
+                    };
+                    let mut ids: Vec<String> = Vec::new();
+                    let mut root: Option<post::Model> = None;
+                    for (position, value) in entry.value.iter().enumerate() {
+                        let images: Vec<MediaRef> =
+                            value.image.iter().map(MediaRef::from).collect();
+                        let row = repo::write_item(
+                            tx,
+                            ItemWrite {
+                                id: value.id.as_deref().filter(|id| !id.is_empty()),
+                                organization_id: &org,
+                                integration_id: &channel.id,
+                                group_id: &group,
+                                parent_post_id: ids.last().map(String::as_str),
+                                position: i32::try_from(position).unwrap_or(i32::MAX),
+                                state,
+                                publish_date: date,
+                                content: &value.content,
+                                delay_minutes: value.delay.map_or(0, |d| d.round() as i32),
+                                settings: settings.clone(),
+                                images: serde_json::to_value(&images)
+                                    .map_err(|e| PostsError::Internal(e.into()))?,
+                                interval_in_days: interval,
+                                repeat_timezone: repeat_zone.as_deref(),
+                                creation_method: method,
+                            },
+                        )
+                        .await?;
+                        ids.push(row.id.clone());
+                        if root.is_none() {
+                            root = Some(row);
                         }
-                        let Some(root) = root else {
-                            continue;
-                        };
-                        // Items removed from an edited post, and the old group's rows.
-                        if let Some(old_group) = entry.group.as_deref().filter(|g| !g.is_empty()) {
-                            repo::delete_group_except(tx, &org, old_group, &ids).await?;
-                        }
-                        repo::delete_group_except(tx, &org, &group, &ids).await?;
-                        crate::service::tags::attach_by_label(tx, &org, &root.id, &tags).await?;
-                        let version = repo::bump_version(tx, &root.id).await?;
-                        saved.push(post::Model { version, ..root });
                     }
-                    Ok(saved)
-                })
+                    kept_ids.extend(ids);
+                    let Some(root) = root else {
+                        continue;
+                    };
+                    crate::service::tags::attach_by_label(tx, &org, &root.id, &tags).await?;
+                    saved.push(root);
+                }
+                // What an edit removed. A kept group is edited channel by channel (an API
+                // client may send one channel of a post); a rotated group was sent whole by
+                // the editor, so its rows outside this request are gone from the post.
+                let channels: Vec<String> =
+                    saved.iter().map(|r| r.integration_id.clone()).collect();
+                let scope = keep_group.then_some(channels.as_slice());
+                for old_group in &old_groups {
+                    repo::delete_group_except(tx, &org, old_group, scope, &kept_ids).await?;
+                }
+                let mut bumped = Vec::with_capacity(saved.len());
+                for root in saved {
+                    let version = repo::bump_version(tx, &root.id).await?;
+                    bumped.push(post::Model { version, ..root });
+                }
+                Ok(bumped)
             })
-            .await?;
+        })
+        .await?;
 
         let mut created = Vec::with_capacity(saved.len());
         for root in saved {
@@ -302,6 +325,45 @@ impl PostsService {
             .ok_or(PostsError::NotFound("Post not found"))?;
         let items = repo::thread_of(&self.db, &row).await?;
         self.group_view(org_id, items).await
+    }
+
+    /// The live root item of the thread a post belongs to, by the id of any of its items
+    /// (the public API edits whole threads from either id).
+    pub async fn root_of(&self, org_id: &str, id: &str) -> Result<post::Model, PostsError> {
+        let row = repo::find_any(&self.db, org_id, id)
+            .await?
+            .filter(|p| p.deleted_at.is_none())
+            .ok_or(PostsError::NotFound("Post not found"))?;
+        if row.parent_post_id.is_none() {
+            return Ok(row);
+        }
+        repo::thread_of(&self.db, &row)
+            .await?
+            .into_iter()
+            .find(|p| p.parent_post_id.is_none())
+            .ok_or(PostsError::NotFound("Post not found"))
+    }
+
+    /// The provider settings of the root posts [`calendar`](Self::calendar) lists for the same
+    /// query, by post id (the public API lists posts with their settings).
+    pub async fn calendar_settings(
+        &self,
+        org_id: &str,
+        query: &CalendarQuery,
+    ) -> Result<HashMap<String, serde_json::Value>, PostsError> {
+        let (Some(from), Some(to)) = (parse_date(&query.start_date), parse_date(&query.end_date))
+        else {
+            return Err(PostsError::Invalid(
+                "startDate or endDate is not a valid date".into(),
+            ));
+        };
+        let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
+        let ids: Vec<String> = channels.keys().cloned().collect();
+        Ok(repo::calendar(&self.db, org_id, &ids, from, to)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row.settings))
+            .collect())
     }
 
     /// All items of a group (Postiz `GET /posts/group/:group`).
@@ -478,7 +540,7 @@ impl PostsService {
 
     /// Soft-deletes a group; its pending publication stops (the job finds it deleted).
     pub async fn delete_group(&self, org_id: &str, group: &str) -> Result<(), PostsError> {
-        let deleted = repo::delete_group_except(&self.db, org_id, group, &[]).await?;
+        let deleted = repo::delete_group_except(&self.db, org_id, group, None, &[]).await?;
         if deleted == 0 {
             return Err(PostsError::NotFound("Post not found"));
         }
@@ -535,19 +597,17 @@ impl PostsService {
             )));
         }
         let root_for_tx = root.clone();
-        let updated = self
-            .db
-            .transaction::<_, _, PostsError>(|tx| {
-                Box::pin(async move {
-                    repo::change_date(tx, &root_for_tx, date, requeue).await?;
-                    let version = repo::bump_version(tx, &root_for_tx.id).await?;
-                    repo::find_any(tx, &root_for_tx.organization_id, &root_for_tx.id)
-                        .await?
-                        .map(|p| post::Model { version, ..p })
-                        .ok_or(PostsError::NotFound("Post not found"))
-                })
+        let updated = postiz_core::db::write_transaction::<_, _, PostsError>(&self.db, |tx| {
+            Box::pin(async move {
+                repo::change_date(tx, &root_for_tx, date, requeue).await?;
+                let version = repo::bump_version(tx, &root_for_tx.id).await?;
+                repo::find_any(tx, &root_for_tx.organization_id, &root_for_tx.id)
+                    .await?
+                    .map(|p| post::Model { version, ..p })
+                    .ok_or(PostsError::NotFound("Post not found"))
             })
-            .await?;
+        })
+        .await?;
         if updated.state == QUEUE {
             self.publisher.schedule(&updated).await?;
         }
