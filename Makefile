@@ -48,5 +48,10 @@ openapi:
 openapi-check: openapi test-deps
 	$(VENV)/bin/openapi-spec-validator openapi.json
 
+## Publishing burst and calendar latency on SQLite and PostgreSQL (skipped when none answers),
+## printed as a table. BENCH_ARGS passes options (`--posts 2000`, `--limits default,32`, ...).
+bench:
+	$(CARGO) run --release -p postiz-bench -- --backend both --limits default $(BENCH_ARGS)
+
 clean-data:
 	rm -rf data uploads

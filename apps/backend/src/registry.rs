@@ -75,8 +75,16 @@ pub fn build(settings: &Settings, http: HttpSettings) -> anyhow::Result<Provider
                 tracing::info!(provider = id, "provider disabled in config");
                 continue;
             }
+            if config.max_concurrent_jobs == Some(0) {
+                bail!("providers.{id}.max_concurrent_jobs: must be at least 1");
+            }
             match factory.build(id, &config, &context) {
-                Ok(provider) => registry.insert(provider),
+                Ok(provider) => {
+                    registry.insert(provider);
+                    if let Some(max) = config.max_concurrent_jobs {
+                        registry.set_max_concurrent_jobs(id, max);
+                    }
+                }
                 Err(BuildError::MissingCredentials) => {
                     let vars: Vec<&str> = factory
                         .env_bindings(id)
@@ -97,4 +105,46 @@ pub fn build(settings: &Settings, http: HttpSettings) -> anyhow::Result<Provider
         }
     }
     Ok(registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use postiz_core::settings::SettingsSources;
+
+    use super::*;
+
+    fn settings(env: &[(&str, &str)]) -> Settings {
+        let mut vars: HashMap<String, String> = HashMap::new();
+        vars.insert("MASTODON_CLIENT_ID".into(), "id".into());
+        vars.insert("MASTODON_CLIENT_SECRET".into(), "secret".into());
+        for (k, v) in env {
+            vars.insert((*k).into(), (*v).into());
+        }
+        Settings::load(&SettingsSources {
+            file: None,
+            env: vars,
+            extra_bindings: env_bindings(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn operators_can_change_a_networks_concurrency_limit() {
+        let registry = build(&settings(&[]), HttpSettings::default()).unwrap();
+        assert_eq!(registry.max_concurrent_jobs("mastodon"), Some(5));
+        let raised = settings(&[("POSTIZ__PROVIDERS__MASTODON__MAX_CONCURRENT_JOBS", "40")]);
+        let registry = build(&raised, HttpSettings::default()).unwrap();
+        assert_eq!(registry.max_concurrent_jobs("mastodon"), Some(40));
+        let zero = settings(&[("POSTIZ__PROVIDERS__MASTODON__MAX_CONCURRENT_JOBS", "0")]);
+        let Err(err) = build(&zero, HttpSettings::default()) else {
+            panic!("a zero limit must stop the boot");
+        };
+        assert!(
+            err.to_string()
+                .contains("providers.mastodon.max_concurrent_jobs"),
+            "{err}"
+        );
+    }
 }

@@ -54,6 +54,7 @@ pub const POSTIZ_ENV_VARS: &[(&str, &str)] = &[
     ("CLOUDFLARE_BUCKET_URL", "media.cloudflare.bucket_url"),
     ("CLOUDFLARE_REGION", "media.cloudflare.region"),
     ("DISABLE_SSRF_PROTECTION", "media.disable_ssrf_protection"),
+    ("API_LIMIT", "public_api.api_limit"),
 ];
 
 /// Prefix of the generic environment overrides (`POSTIZ__SERVER__PORT=8080`).
@@ -73,6 +74,9 @@ pub struct Settings {
     /// Uploads and where they are stored; every key has a default.
     #[serde(default)]
     pub media: MediaSettings,
+    /// The public API (`/public/v1`): rate limit and idempotency.
+    #[serde(default)]
+    pub public_api: PublicApiSettings,
     #[serde(default)]
     pub providers: BTreeMap<String, ProviderConfig>,
 }
@@ -184,7 +188,28 @@ pub struct WorkerSettings {
     pub publish_concurrency: usize,
     pub poll_interval_ms: u64,
     pub orphan_timeout_secs: u64,
+    pub claim_ttl_secs: u64,
     pub retry_base_secs: u64,
+    pub fetch_batch: usize,
+}
+
+/// The public API (`/public/v1`, API-key authentication).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PublicApiSettings {
+    /// `POST /public/v1/posts` requests allowed per organization per hour (Postiz `API_LIMIT`).
+    pub api_limit: u64,
+    /// How long an `Idempotency-Key` and its answer are kept, in hours.
+    pub idempotency_ttl_hours: u64,
+}
+
+impl Default for PublicApiSettings {
+    fn default() -> Self {
+        Self {
+            api_limit: 90,
+            idempotency_ttl_hours: 24,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -336,11 +361,26 @@ impl Settings {
         if self.workers.retry_base_secs == 0 {
             return fail("workers.retry_base_secs", "must be at least 1");
         }
+        if !(1..=64).contains(&self.workers.fetch_batch) {
+            return fail("workers.fetch_batch", "must be between 1 and 64");
+        }
         if self.workers.orphan_timeout_secs < 3 {
             return fail("workers.orphan_timeout_secs", "must be at least 3");
         }
+        if self.workers.claim_ttl_secs < 3 {
+            return fail("workers.claim_ttl_secs", "must be at least 3");
+        }
         if self.redis.pool_size == 0 {
             return fail("redis.pool_size", "must be at least 1");
+        }
+        if self.public_api.api_limit == 0 {
+            return fail("public_api.api_limit (API_LIMIT)", "must be at least 1");
+        }
+        if !(1..=24 * 30).contains(&self.public_api.idempotency_ttl_hours) {
+            return fail(
+                "public_api.idempotency_ttl_hours",
+                "must be between 1 and 720",
+            );
         }
         if self.auth.session_ttl_hours == 0 {
             return fail("auth.session_ttl_hours", "must be at least 1");
@@ -673,6 +713,20 @@ mod tests {
         assert!(e.contains("CLOUDFLARE_ACCOUNT_ID"), "{e}");
         let e = err(&[("POSTIZ__MEDIA__ALLOWED_TYPES", "svg")], None);
         assert!(e.contains("media.allowed_types"), "{e}");
+    }
+
+    #[test]
+    fn the_public_api_limit_follows_postiz() {
+        let s = load(&[], None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.public_api.api_limit, 90);
+        assert_eq!(s.public_api.idempotency_ttl_hours, 24);
+        let s = load(&[("API_LIMIT", "30")], None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.public_api.api_limit, 30);
+        let err = load(&[("API_LIMIT", "0")], None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("API_LIMIT"), "{err}");
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct JobsConfig {
     /// Largest pool of a database opened by [`crate::JobQueue::connect`] (not used with
     /// [`crate::JobQueue::from_connection`], which shares the application's pool). Default 8.
     pub max_connections: u32,
+    /// Due jobs a worker takes per fetch (apalis `batch_size`). Taken jobs wait in the worker's
+    /// buffer for a free slot, and apalis skips heartbeats while that buffer is not empty, so a
+    /// batch stays small: a few jobs, drained in moments. Default 8.
+    pub fetch_batch: usize,
 }
 
 impl Default for JobsConfig {
@@ -55,6 +59,7 @@ impl Default for JobsConfig {
             shutdown_timeout: Duration::from_secs(30),
             restart_backoff_max: Duration::from_secs(30),
             max_connections: 8,
+            fetch_batch: 8,
         }
     }
 }
@@ -76,6 +81,9 @@ impl JobsConfig {
             || self.heartbeat_interval.subsec_nanos() != 0
         {
             return fail("heartbeat_interval must be a whole number of seconds, at least 1");
+        }
+        if self.fetch_batch == 0 {
+            return fail("fetch_batch must be at least 1");
         }
         if self.missed_heartbeats < 2 {
             return fail(

@@ -5,11 +5,18 @@
 //! exist at any time across every process on the database. A holder renews its lease every
 //! third of the TTL while it works and deletes the row when done; a killed process stops
 //! renewing, and its slot is free again after at most one TTL.
+//!
+//! In front of the table, each process keeps a local gate per key (a semaphore of `n`
+//! permits): a job asks the database only once its own process has a permit, and waits for a
+//! permit without polling, woken the moment a local holder finishes. Waiters of one process
+//! never hammer the table with failing upserts; the table still arbitrates between processes.
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -18,16 +25,46 @@ use crate::config::JobsConfig;
 use crate::error::JobError;
 use crate::store::Store;
 
+/// This process' gates, one semaphore per key and limit.
+#[derive(Debug, Default)]
+pub(crate) struct LocalGates {
+    gates: Mutex<HashMap<(String, u32), Arc<Semaphore>>>,
+}
+
+impl LocalGates {
+    fn gate(&self, key: &str, max: u32) -> Arc<Semaphore> {
+        let mut gates = match self.gates.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        gates
+            .entry((key.to_string(), max))
+            .or_insert_with(|| Arc::new(Semaphore::new(max as usize)))
+            .clone()
+    }
+}
+
+fn zero_limit(key: &str) -> JobError {
+    JobError::Invalid(format!(
+        "the concurrency limit of `{key}` must be at least 1"
+    ))
+}
+
 /// Takes and releases slots of cross-process concurrency limits.
 #[derive(Debug, Clone)]
 pub struct ConcurrencyLimiter {
     store: Store,
     config: JobsConfig,
+    gates: Arc<LocalGates>,
 }
 
 impl ConcurrencyLimiter {
-    pub(crate) fn new(store: Store, config: JobsConfig) -> Self {
-        Self { store, config }
+    pub(crate) fn new(store: Store, config: JobsConfig, gates: Arc<LocalGates>) -> Self {
+        Self {
+            store,
+            config,
+            gates,
+        }
     }
 
     /// Takes a free slot of `key` (limit `max`) now, or returns `None` when all are taken.
@@ -56,10 +93,23 @@ impl ConcurrencyLimiter {
         wait: Duration,
         cancel: &CancellationToken,
     ) -> Result<Option<SlotGuard>, JobError> {
+        if max == 0 {
+            return Err(zero_limit(key));
+        }
         let deadline = Instant::now() + wait;
+        let gate = self.gates.gate(key, max);
+        let permit = tokio::select! {
+            permit = tokio::time::timeout_at(deadline, gate.acquire_owned()) => match permit {
+                Ok(Ok(permit)) => permit,
+                // Timed out (or the gate closed, which never happens): no slot in time.
+                _ => return Ok(None),
+            },
+            _ = cancel.cancelled() => return Ok(None),
+        };
+        let mut permit = Some(permit);
         loop {
             if let Some(guard) = self
-                .try_acquire_for(key, max, job_id, self.config.lease_ttl)
+                .take_db_slot(key, max, job_id, self.config.lease_ttl, &mut permit)
                 .await?
             {
                 return Ok(Some(guard));
@@ -76,7 +126,7 @@ impl ConcurrencyLimiter {
         }
     }
 
-    /// Takes a slot with a lease of `ttl`.
+    /// Takes a slot with a lease of `ttl` now, when this process has a free permit for it.
     pub(crate) async fn try_acquire_for(
         &self,
         key: &str,
@@ -85,10 +135,24 @@ impl ConcurrencyLimiter {
         ttl: Duration,
     ) -> Result<Option<SlotGuard>, JobError> {
         if max == 0 {
-            return Err(JobError::Invalid(format!(
-                "the concurrency limit of `{key}` must be at least 1"
-            )));
+            return Err(zero_limit(key));
         }
+        let Ok(permit) = self.gates.gate(key, max).try_acquire_owned() else {
+            return Ok(None);
+        };
+        self.take_db_slot(key, max, job_id, ttl, &mut Some(permit))
+            .await
+    }
+
+    /// Takes a free slot's row; the local permit moves into the guard on success.
+    async fn take_db_slot(
+        &self,
+        key: &str,
+        max: u32,
+        job_id: Option<&str>,
+        ttl: Duration,
+        permit: &mut Option<OwnedSemaphorePermit>,
+    ) -> Result<Option<SlotGuard>, JobError> {
         let holder = uuid::Uuid::new_v4().simple().to_string();
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 4);
         // Start at a random slot so racing holders do not all fight over slot 0.
@@ -107,6 +171,7 @@ impl ConcurrencyLimiter {
                     slot,
                     holder,
                     ttl,
+                    permit.take(),
                 )));
             }
         }
@@ -131,10 +196,19 @@ pub struct SlotGuard {
     lost: Arc<AtomicBool>,
     renewer: Option<JoinHandle<()>>,
     released: bool,
+    /// This process' permit for the key, returned when the guard goes.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl SlotGuard {
-    fn start(store: Store, key: String, slot: i32, holder: String, ttl: Duration) -> Self {
+    fn start(
+        store: Store,
+        key: String,
+        slot: i32,
+        holder: String,
+        ttl: Duration,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Self {
         let lost = Arc::new(AtomicBool::new(false));
         let renewer = {
             let store = store.clone();
@@ -169,6 +243,7 @@ impl SlotGuard {
             lost,
             renewer: Some(renewer),
             released: false,
+            _permit: permit,
         }
     }
 

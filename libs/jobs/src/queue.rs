@@ -263,6 +263,7 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) config: JobsConfig,
     pub(crate) wakers: WakeRegistry,
+    pub(crate) gates: Arc<crate::limiter::LocalGates>,
 }
 
 /// Handle to push jobs; cheap to clone. The same handle builds the [`crate::WorkerRuntime`].
@@ -301,6 +302,7 @@ impl JobQueue {
                 store,
                 config,
                 wakers: WakeRegistry::default(),
+                gates: Arc::default(),
             }),
         }
     }
@@ -323,7 +325,11 @@ impl JobQueue {
 
     /// The cross-process concurrency limiter on the same database.
     pub fn limiter(&self) -> ConcurrencyLimiter {
-        ConcurrencyLimiter::new(self.inner.store.clone(), self.inner.config.clone())
+        ConcurrencyLimiter::new(
+            self.inner.store.clone(),
+            self.inner.config.clone(),
+            self.inner.gates.clone(),
+        )
     }
 
     /// Stores a job. A duplicate idempotency key is `Ok(AlreadyScheduled)`, never an error and

@@ -31,11 +31,6 @@ use crate::periodic::{PeriodicSpec, run_periodic};
 use crate::queue::{Envelope, Inner, JobQueue, JobRequest, PushOutcome, validate_queue_name};
 use crate::store::Store;
 
-/// apalis fetch batch size. One: a worker locks a job only when it has a free slot for it, so
-/// due jobs are never parked in one process' buffer while another process is idle, and (apalis
-/// 1.0 skips heartbeats while its buffer holds tasks) a busy worker keeps heart-beating.
-pub(crate) const FETCH_BATCH: usize = 1;
-
 /// Longest sub-second wait for a job fetched just before its due time (apalis stores seconds).
 const MAX_EARLY_WAIT: Duration = Duration::from_millis(1500);
 
@@ -499,7 +494,7 @@ async fn run_sqlite(
     let c = rt.jobs.config();
     let config = apalis_sqlite::Config::default()
         .queue(&rt.name)
-        .batch_size(FETCH_BATCH)
+        .batch_size(c.fetch_batch)
         .heartbeat_interval(c.heartbeat_interval)
         .missed_heartbeats(c.missed_heartbeats as usize);
     let storage = SqliteStorage::<Value>::new(&pool).with_config(config);
@@ -520,7 +515,7 @@ async fn run_postgres(
     let c = rt.jobs.config();
     let config = apalis_postgres::Config::default()
         .queue(&rt.name)
-        .batch_size(FETCH_BATCH)
+        .batch_size(c.fetch_batch)
         .heartbeat_interval(c.heartbeat_interval)
         .missed_heartbeats(c.missed_heartbeats as usize);
     let storage = PostgresStorage::<Value>::new(&pool).with_config(config);

@@ -26,6 +26,11 @@ pub struct ProviderConfig {
     /// Provider-specific options by name.
     #[serde(default)]
     pub options: BTreeMap<String, String>,
+    /// Publications to this network in flight at once across every worker process, instead of
+    /// the provider's own `max_concurrent_jobs` (Postiz's `maxConcurrentJob`): raise it for a
+    /// self-hosted instance or an API plan with higher limits.
+    #[serde(default)]
+    pub max_concurrent_jobs: Option<u32>,
 }
 
 fn enabled_by_default() -> bool {
@@ -40,6 +45,7 @@ impl Default for ProviderConfig {
             client_secret: None,
             urls: BTreeMap::new(),
             options: BTreeMap::new(),
+            max_concurrent_jobs: None,
         }
     }
 }

@@ -13,6 +13,8 @@ pub struct ProviderRegistry {
     hidden: Vec<String>,
     /// old identifier -> new identifier.
     migrations: BTreeMap<String, String>,
+    /// Operators' overrides of providers' concurrency limits.
+    concurrency: BTreeMap<String, u32>,
 }
 
 impl ProviderRegistry {
@@ -21,7 +23,26 @@ impl ProviderRegistry {
             providers: BTreeMap::new(),
             hidden,
             migrations,
+            concurrency: BTreeMap::new(),
         }
+    }
+
+    /// Overrides the provider's limit of publications in flight at once.
+    pub fn set_max_concurrent_jobs(&mut self, identifier: &str, max: u32) {
+        self.concurrency.insert(identifier.to_string(), max.max(1));
+    }
+
+    /// Publications of `identifier` allowed in flight at once: the operator's override or the
+    /// provider's own limit; `None` for an unknown provider.
+    pub fn max_concurrent_jobs(&self, identifier: &str) -> Option<u32> {
+        let provider = self.providers.get(identifier)?;
+        Some(
+            self.concurrency
+                .get(identifier)
+                .copied()
+                .unwrap_or(provider.capabilities().max_concurrent_jobs)
+                .max(1),
+        )
     }
 
     pub fn insert(&mut self, provider: Arc<dyn Provider>) {

@@ -58,6 +58,7 @@ pub fn config(server: &MockServer, options: &[(&str, &str)]) -> ProviderConfig {
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect(),
+        max_concurrent_jobs: None,
     }
 }
 

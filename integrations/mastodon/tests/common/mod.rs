@@ -38,6 +38,7 @@ pub fn config(instance: &str, options: &[(&str, &str)]) -> ProviderConfig {
             .iter()
             .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
             .collect(),
+        max_concurrent_jobs: None,
     }
 }
 

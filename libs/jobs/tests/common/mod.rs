@@ -26,6 +26,7 @@ pub fn fast_config() -> JobsConfig {
         shutdown_timeout: Duration::from_secs(10),
         restart_backoff_max: Duration::from_secs(2),
         max_connections: 5,
+        fetch_batch: 8,
     }
 }
 

@@ -92,11 +92,8 @@ impl Publisher {
     /// shared by identifiers with the same prefix, such as `linkedin` and `linkedin-page`).
     pub(crate) fn limit_of(&self, root: &post::Model) -> Option<(String, u32)> {
         let identifier = root.settings.get("__type").and_then(|v| v.as_str())?;
-        let provider = self.providers.get(identifier)?;
+        let max = self.providers.max_concurrent_jobs(identifier)?;
         let prefix = identifier.split('-').next().unwrap_or(identifier);
-        Some((
-            format!("provider:{prefix}"),
-            provider.capabilities().max_concurrent_jobs.max(1),
-        ))
+        Some((format!("provider:{prefix}"), max))
     }
 }
