@@ -17,6 +17,7 @@ mod m20261122_000032_create_sets_and_signatures;
 mod m20261122_000033_create_post_comments;
 mod m20261122_000040_create_notifications;
 mod m20261122_000041_create_webhooks;
+mod m20261122_000050_index_repeating_posts;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000033_create_post_comments::Migration),
             Box::new(m20261122_000040_create_notifications::Migration),
             Box::new(m20261122_000041_create_webhooks::Migration),
+            Box::new(m20261122_000050_index_repeating_posts::Migration),
         ]
     }
 }

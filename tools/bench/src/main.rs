@@ -54,8 +54,13 @@ struct Args {
     /// Publications one worker process runs at once.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// Only the calendar benchmark (no publishing burst; the week's earlier posts are then
+    /// only the spread ones).
+    #[arg(long)]
+    calendar_only: bool,
 }
 
+#[derive(Default)]
 struct PublishResult {
     posts: usize,
     published: usize,
@@ -200,34 +205,11 @@ async fn run(
     println!("   {} channels connected", channels.len());
 
     // (a) Publishing: every post due at the same second.
-    let estimate = Duration::from_secs_f64(args.posts as f64 / 400.0 + 10.0);
-    let due: DateTime<Utc> = Utc::now() + chrono::Duration::from_std(estimate)?;
-    let due = due - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&due)));
-    let started = Instant::now();
-    create_posts(&state, &org_id, &channels, args.posts, due, "schedule").await?;
-    println!(
-        "   {} posts created in {:.1} s, due at {due}",
-        args.posts,
-        started.elapsed().as_secs_f64()
-    );
-    if Utc::now() > due {
-        println!("   warning: creating the posts took longer than planned; lateness includes it");
-    }
-    let shutdown = postiz_jobs::CancellationToken::new();
-    let workers = state.start_workers(shutdown.clone())?;
-    let deadline = Instant::now() + estimate + Duration::from_secs(300);
-    while mock.count() < args.posts && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    // Let outcomes be recorded.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    shutdown.cancel();
-    workers.join().await;
-    let publish = publish_result(&state, &mock, due, args.posts).await?;
-    println!(
-        "   published {} of {} at {:.0}/s, lateness p50 {:.2} s p99 {:.2} s",
-        publish.published, publish.posts, publish.rate, publish.p50, publish.p99
-    );
+    let publish = if args.calendar_only {
+        PublishResult::default()
+    } else {
+        publish_burst(args, &state, &mock, &org_id, &channels).await?
+    };
 
     // (b) The calendar: posts spread over the year, one week asked by many clients.
     let spread_start = Utc::now() + chrono::Duration::days(30);
@@ -354,6 +336,45 @@ async fn create_posts(
         n += batch;
     }
     Ok(())
+}
+
+/// (a) Every post due at the same second, published through the mock network.
+async fn publish_burst(
+    args: &Args,
+    state: &AppState,
+    mock: &MockNetwork,
+    org_id: &str,
+    channels: &[String],
+) -> anyhow::Result<PublishResult> {
+    let estimate = Duration::from_secs_f64(args.posts as f64 / 400.0 + 10.0);
+    let due: DateTime<Utc> = Utc::now() + chrono::Duration::from_std(estimate)?;
+    let due = due - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&due)));
+    let started = Instant::now();
+    create_posts(state, org_id, channels, args.posts, due, "schedule").await?;
+    println!(
+        "   {} posts created in {:.1} s, due at {due}",
+        args.posts,
+        started.elapsed().as_secs_f64()
+    );
+    if Utc::now() > due {
+        println!("   warning: creating the posts took longer than planned; lateness includes it");
+    }
+    let shutdown = postiz_jobs::CancellationToken::new();
+    let workers = state.start_workers(shutdown.clone())?;
+    let deadline = Instant::now() + estimate + Duration::from_secs(300);
+    while mock.count() < args.posts && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let outcomes be recorded.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    shutdown.cancel();
+    workers.join().await;
+    let publish = publish_result(state, mock, due, args.posts).await?;
+    println!(
+        "   published {} of {} at {:.0}/s, lateness p50 {:.2} s p99 {:.2} s",
+        publish.published, publish.posts, publish.rate, publish.p50, publish.p99
+    );
+    Ok(publish)
 }
 
 /// Posts spread evenly over 50 weeks from `start`, as drafts (no jobs).

@@ -194,6 +194,66 @@ async fn the_calendar_and_list_use_postizs_minified_keys() {
 }
 
 #[tokio::test]
+async fn a_repeating_post_shows_in_later_weeks_and_a_one_off_only_in_its_own() {
+    let (_nets, app, owner, channel) = app_with_channel().await;
+    let first = Utc::now() + Duration::days(1);
+    let mut ids = Vec::new();
+    for (content, inter) in [("<p>Weekly</p>", json!(7)), ("<p>Once</p>", Value::Null)] {
+        let res = app
+            .post(
+                "/posts",
+                Some(&owner),
+                json!({"type": "schedule", "shortLink": false, "date": first.to_rfc3339(),
+                       "tags": [], "inter": inter,
+                       "posts": [{"integration": {"id": channel}, "settings": {},
+                                  "value": [{"content": content, "image": []}]}]}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+        ids.push(res.json()[0]["postId"].as_str().unwrap().to_string());
+    }
+    let week = |from: chrono::DateTime<Utc>| {
+        format!(
+            "/posts?display=week&customer=&startDate={}&endDate={}",
+            urlencode(&from.to_rfc3339()),
+            urlencode(&(from + Duration::days(7)).to_rfc3339())
+        )
+    };
+
+    let own_week = app
+        .get(&week(first - Duration::hours(1)), Some(&owner))
+        .await;
+    assert_eq!(own_week.status, StatusCode::OK, "{}", own_week.text);
+    let mut shown: Vec<String> = own_week.json()["p"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["i"].as_str().unwrap().to_string())
+        .collect();
+    shown.sort();
+    let mut both = ids.clone();
+    both.sort();
+    assert_eq!(shown, both);
+
+    // Three weeks on, only the weekly post, on its occurrence in that week.
+    let later_from = first + Duration::days(20);
+    let later = app.get(&week(later_from), Some(&owner)).await.json();
+    let entries = later["p"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{later}");
+    assert_eq!(entries[0]["i"], ids[0].as_str());
+    assert_eq!(entries[0]["iv"], 7);
+    let on = chrono::DateTime::parse_from_rfc3339(entries[0]["d"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    // The fourth occurrence, three weeks after the first (stored to the millisecond).
+    let expected = first + Duration::days(21);
+    assert!(
+        (on - expected).num_milliseconds().abs() < 1000,
+        "{on} is not the occurrence of {expected}"
+    );
+}
+
+#[tokio::test]
 async fn another_organization_cannot_see_or_touch_posts() {
     let (_nets, app, owner, channel) = app_with_channel().await;
     let date = (Utc::now() + Duration::days(1)).to_rfc3339();

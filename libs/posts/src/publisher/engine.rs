@@ -160,7 +160,7 @@ impl PublishEngine {
 
     async fn publish_root(&self, job: &PublishJob, ctx: &JobContext) -> anyhow::Result<JobOutcome> {
         let until = now() + chrono_duration(self.settings.claim_ttl);
-        match pubrepo::claim(&self.db, &job.post_id, job.version, until).await? {
+        let root = match pubrepo::claim(&self.db, &job.post_id, job.version, until).await? {
             Claim::Stale => return Ok(JobOutcome::done()),
             Claim::Busy(until) => {
                 self.push_verify(job, ctx, until).await?;
@@ -172,10 +172,7 @@ impl PublishEngine {
                 }
                 return Ok(JobOutcome::done());
             }
-            Claim::Claimed => {}
-        }
-        let Some(root) = repo::find_live(&self.db, &job.post_id).await? else {
-            return Ok(JobOutcome::done());
+            Claim::Claimed(root) => *root,
         };
         let Some(channel) = self
             .channels
@@ -583,10 +580,17 @@ impl PublishEngine {
                 kind: NoticeKind::Success,
             })
             .await;
-        let fresh = repo::find_live(&self.db, &root.id)
-            .await?
-            .unwrap_or_else(|| root.clone());
-        self.listener.published(&self.event(&fresh, channel)).await;
+        // The row as mark_item_published left it, without reading it back.
+        let live = post::Model {
+            state: PUBLISHED.to_string(),
+            release_id: Some(published.id.clone()),
+            release_url: Some(published.url.clone()),
+            error: None,
+            claimed_until: None,
+            pending_data: None,
+            ..root.clone()
+        };
+        self.listener.published(&self.event(&live, channel)).await;
         let items = repo::thread_of(&self.db, root).await?;
         self.after_item(root, &items, 0, ctx).await
     }

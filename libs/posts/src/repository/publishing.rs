@@ -11,8 +11,8 @@ use super::posts::{ERROR, PUBLISHED, QUEUE, find_live};
 /// What happened when a worker tried to claim a post for publishing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// This attempt owns the post until the given time.
-    Claimed,
+    /// This attempt owns the post until the given time; the post as claimed.
+    Claimed(Box<post::Model>),
     /// The job is stale: the post was deleted, edited, rescheduled or is no longer queued.
     Stale,
     /// Another attempt is running and holds the claim until then.
@@ -29,17 +29,18 @@ pub async fn claim(
     version: i32,
     until: DateTime<Utc>,
 ) -> Result<Claim, DbErr> {
-    let result = post::Entity::update_many()
+    // RETURNING: the claim and the read of the post in one statement.
+    let claimed = post::Entity::update_many()
         .col_expr(post::Column::ClaimedUntil, Expr::value(until))
         .filter(post::Column::Id.eq(id))
         .filter(post::Column::Version.eq(version))
         .filter(post::Column::State.eq(QUEUE))
         .filter(post::Column::DeletedAt.is_null())
         .filter(post::Column::ClaimedUntil.is_null())
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if result.rows_affected == 1 {
-        return Ok(Claim::Claimed);
+    if let Some(row) = claimed.into_iter().next() {
+        return Ok(Claim::Claimed(Box::new(row)));
     }
     let Some(row) = find_live(db, id).await? else {
         return Ok(Claim::Stale);
