@@ -25,22 +25,74 @@ use crate::config::JobsConfig;
 use crate::error::JobError;
 use crate::store::Store;
 
-/// This process' gates, one semaphore per key and limit.
+/// This process' gates, one per key and limit.
 #[derive(Debug, Default)]
 pub(crate) struct LocalGates {
-    gates: Mutex<HashMap<(String, u32), Arc<Semaphore>>>,
+    gates: Mutex<HashMap<(String, u32), Arc<Gate>>>,
 }
 
 impl LocalGates {
-    fn gate(&self, key: &str, max: u32) -> Arc<Semaphore> {
-        let mut gates = match self.gates.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+    fn gate(&self, key: &str, max: u32) -> Arc<Gate> {
+        let mut gates = lock(&self.gates);
         gates
             .entry((key.to_string(), max))
-            .or_insert_with(|| Arc::new(Semaphore::new(max as usize)))
+            .or_insert_with(|| {
+                Arc::new(Gate {
+                    permits: Arc::new(Semaphore::new(max as usize)),
+                    taken: Mutex::new(vec![false; max as usize]),
+                })
+            })
             .clone()
+    }
+}
+
+/// One key's gate: `max` permits, and which slots this process holds or is taking, so it
+/// asks the table only for slots it does not hold itself (one upsert per job when the
+/// process is alone, instead of probing slots its own jobs hold).
+#[derive(Debug)]
+struct Gate {
+    permits: Arc<Semaphore>,
+    taken: Mutex<Vec<bool>>,
+}
+
+impl Gate {
+    /// Reserves the first slot from `start` (in rotation) that this process neither holds nor
+    /// has `tried`.
+    fn reserve(self: &Arc<Self>, start: u32, tried: &[i32]) -> Option<LocalSlot> {
+        let mut taken = lock(&self.taken);
+        let max = taken.len();
+        (0..max)
+            .map(|i| (start as usize + i) % max)
+            .find(|&slot| !taken[slot] && !tried.contains(&(slot as i32)))
+            .map(|slot| {
+                taken[slot] = true;
+                LocalSlot {
+                    gate: self.clone(),
+                    slot: slot as i32,
+                }
+            })
+    }
+}
+
+/// A slot this process holds or is taking; freed locally when dropped.
+#[derive(Debug)]
+struct LocalSlot {
+    gate: Arc<Gate>,
+    slot: i32,
+}
+
+impl Drop for LocalSlot {
+    fn drop(&mut self) {
+        if let Some(flag) = lock(&self.gate.taken).get_mut(self.slot as usize) {
+            *flag = false;
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
     }
 }
 
@@ -99,7 +151,7 @@ impl ConcurrencyLimiter {
         let deadline = Instant::now() + wait;
         let gate = self.gates.gate(key, max);
         let permit = tokio::select! {
-            permit = tokio::time::timeout_at(deadline, gate.acquire_owned()) => match permit {
+            permit = tokio::time::timeout_at(deadline, gate.permits.clone().acquire_owned()) => match permit {
                 Ok(Ok(permit)) => permit,
                 // Timed out (or the gate closed, which never happens): no slot in time.
                 _ => return Ok(None),
@@ -109,7 +161,7 @@ impl ConcurrencyLimiter {
         let mut permit = Some(permit);
         loop {
             if let Some(guard) = self
-                .take_db_slot(key, max, job_id, self.config.lease_ttl, &mut permit)
+                .take_db_slot(&gate, key, job_id, self.config.lease_ttl, &mut permit)
                 .await?
             {
                 return Ok(Some(guard));
@@ -137,28 +189,34 @@ impl ConcurrencyLimiter {
         if max == 0 {
             return Err(zero_limit(key));
         }
-        let Ok(permit) = self.gates.gate(key, max).try_acquire_owned() else {
+        let gate = self.gates.gate(key, max);
+        let Ok(permit) = gate.permits.clone().try_acquire_owned() else {
             return Ok(None);
         };
-        self.take_db_slot(key, max, job_id, ttl, &mut Some(permit))
+        self.take_db_slot(&gate, key, job_id, ttl, &mut Some(permit))
             .await
     }
 
-    /// Takes a free slot's row; the local permit moves into the guard on success.
+    /// Takes a free slot's row; the local permit moves into the guard on success. Slots this
+    /// process holds are skipped; the others are tried from a random one, so racing processes
+    /// do not all fight over slot 0.
     async fn take_db_slot(
         &self,
+        gate: &Arc<Gate>,
         key: &str,
-        max: u32,
         job_id: Option<&str>,
         ttl: Duration,
         permit: &mut Option<OwnedSemaphorePermit>,
     ) -> Result<Option<SlotGuard>, JobError> {
         let holder = uuid::Uuid::new_v4().simple().to_string();
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 4);
-        // Start at a random slot so racing holders do not all fight over slot 0.
+        let max = u32::try_from(lock(&gate.taken).len())
+            .unwrap_or(u32::MAX)
+            .max(1);
         let start = (uuid::Uuid::new_v4().as_u128() % u128::from(max)) as u32;
-        for i in 0..max {
-            let slot = i32::try_from((start + i) % max).unwrap_or(0);
+        let mut tried = Vec::new();
+        while let Some(local) = gate.reserve(start, &tried) {
+            let slot = local.slot;
             if self
                 .store
                 .lease_try_take(key, slot, &holder, job_id, ttl_ms)
@@ -168,12 +226,14 @@ impl ConcurrencyLimiter {
                 return Ok(Some(SlotGuard::start(
                     self.store.clone(),
                     key.to_string(),
-                    slot,
                     holder,
                     ttl,
+                    local,
                     permit.take(),
                 )));
             }
+            // Another process holds it.
+            tried.push(slot);
         }
         Ok(None)
     }
@@ -196,6 +256,9 @@ pub struct SlotGuard {
     lost: Arc<AtomicBool>,
     renewer: Option<JoinHandle<()>>,
     released: bool,
+    /// The slot in this process' gate, freed when the guard goes (before the permit, so the
+    /// job the permit wakes finds it free).
+    _local: LocalSlot,
     /// This process' permit for the key, returned when the guard goes.
     _permit: Option<OwnedSemaphorePermit>,
 }
@@ -204,11 +267,12 @@ impl SlotGuard {
     fn start(
         store: Store,
         key: String,
-        slot: i32,
         holder: String,
         ttl: Duration,
+        local: LocalSlot,
         permit: Option<OwnedSemaphorePermit>,
     ) -> Self {
+        let slot = local.slot;
         let lost = Arc::new(AtomicBool::new(false));
         let renewer = {
             let store = store.clone();
@@ -243,6 +307,7 @@ impl SlotGuard {
             lost,
             renewer: Some(renewer),
             released: false,
+            _local: local,
             _permit: permit,
         }
     }
