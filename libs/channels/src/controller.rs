@@ -18,7 +18,7 @@ use crate::dto::{
     SelectPageRequest, SettingsRequest, SuccessResponse,
 };
 use crate::error::ChannelError;
-use crate::service::{AuthUrlOptions, Channel, ChannelService, ConnectInput};
+use crate::service::{AuthUrlOptions, ChannelService, ConnectInput};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -82,34 +82,6 @@ fn custom_fields(caps: &Capabilities) -> Option<Vec<CustomFieldDto>> {
 
 fn json_string(value: &serde_json::Value) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
-}
-
-fn times_string(times: &[i32]) -> String {
-    json_string(&crate::service::posting_times_json(times))
-}
-
-fn row(c: Channel) -> IntegrationRow {
-    IntegrationRow {
-        posting_times: times_string(&c.posting_times),
-        additional_settings: json_string(&c.additional_settings),
-        token_expiration: c.token_expires_at.as_ref().map(to_json_time),
-        created_at: to_json_time(&c.created_at),
-        updated_at: to_json_time(&c.updated_at),
-        deleted_at: c.deleted_at.as_ref().map(to_json_time),
-        id: c.id,
-        internal_id: c.internal_id,
-        organization_id: c.organization_id,
-        name: c.name,
-        picture: c.picture,
-        provider_identifier: c.provider_identifier,
-        kind: c.kind,
-        disabled: c.disabled,
-        profile: c.profile,
-        in_between_steps: c.in_between_steps,
-        refresh_needed: c.refresh_needed,
-        customer_id: c.customer_id,
-        root_internal_id: c.root_internal_id,
-    }
 }
 
 fn page(p: Page) -> PageDto {
@@ -296,7 +268,7 @@ async fn social_connect(
             },
         )
         .await?;
-    let r = row(connected.channel);
+    let r = IntegrationRow::from(connected.channel);
     Ok(Reply::ok(ConnectResponse {
         id: r.id,
         internal_id: r.internal_id,
@@ -419,7 +391,7 @@ async fn delete_channel(
     body: ValidatedJson<ChannelIdRequest>,
 ) -> Result<web::Json<IntegrationRow>, AppError> {
     let deleted = channels.delete(org.org_id(), &body.id).await?;
-    Ok(web::Json(row(deleted)))
+    Ok(web::Json(IntegrationRow::from(deleted)))
 }
 
 /// Preferred posting times (`{time: [{time: minutes}]}`).
@@ -471,7 +443,7 @@ async fn set_group(
     let channel = channels
         .set_customer(org.org_id(), &path.into_inner(), group)
         .await?;
-    Ok(web::Json(row(channel)))
+    Ok(web::Json(IntegrationRow::from(channel)))
 }
 
 /// Assigns the channel to a customer by name, created when new (`{name}`); empty removes it.
@@ -486,5 +458,5 @@ async fn set_customer_name(
     let channel = channels
         .set_customer_by_name(org.org_id(), &path.into_inner(), body.name.as_deref())
         .await?;
-    Ok(web::Json(row(channel)))
+    Ok(web::Json(IntegrationRow::from(channel)))
 }

@@ -3,6 +3,7 @@
 //! response carries a token, a secret or custom credentials.
 
 use paperclip::actix::Apiv2Schema;
+use postiz_core::ids::to_json_time;
 use serde::{Deserialize, Serialize};
 use validator::Validate;
 
@@ -328,4 +329,31 @@ pub struct CustomerNameRequest {
     #[serde(default)]
     #[validate(length(max = 255))]
     pub name: Option<String>,
+}
+
+impl From<crate::Channel> for IntegrationRow {
+    fn from(c: crate::Channel) -> Self {
+        let json = |v: &serde_json::Value| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        IntegrationRow {
+            posting_times: json(&crate::service::posting_times_json(&c.posting_times)),
+            additional_settings: json(&c.additional_settings),
+            token_expiration: c.token_expires_at.as_ref().map(to_json_time),
+            created_at: to_json_time(&c.created_at),
+            updated_at: to_json_time(&c.updated_at),
+            deleted_at: c.deleted_at.as_ref().map(to_json_time),
+            id: c.id,
+            internal_id: c.internal_id,
+            organization_id: c.organization_id,
+            name: c.name,
+            picture: c.picture,
+            provider_identifier: c.provider_identifier,
+            kind: c.kind,
+            disabled: c.disabled,
+            profile: c.profile,
+            in_between_steps: c.in_between_steps,
+            refresh_needed: c.refresh_needed,
+            customer_id: c.customer_id,
+            root_internal_id: c.root_internal_id,
+        }
+    }
 }

@@ -46,23 +46,8 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<JsonLimit>()
-            .map(|l| l.0)
-            .unwrap_or(2 * 1024 * 1024);
-        let content_type_ok = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|ct| ct.to_ascii_lowercase().contains("json"));
-        let body = read_body(req, payload, limit);
+        let body = read_json_body(req, payload);
         Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "The body must be JSON (Content-Type: application/json)",
-                ));
-            }
             let bytes = body.await?;
             let value: T = parse_json(&bytes)?;
             value.validate().map_err(validation_error)?;
@@ -117,6 +102,33 @@ impl<T: Apiv2Schema> Apiv2Schema for ValidatedQuery<T> {
 impl<T: Apiv2Schema> OperationModifier for ValidatedQuery<T> {
     fn update_parameter(op: &mut DefaultOperationRaw) {
         actix_web::web::Query::<T>::update_parameter(op);
+    }
+}
+
+/// Reads a JSON request body up to the route's [`JsonLimit`] (2 MiB when none is set): a
+/// declared non-JSON `Content-Type` is a 415, an oversize body a 413.
+pub fn read_json_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<Bytes, AppError>> + use<> {
+    let limit = req
+        .app_data::<JsonLimit>()
+        .map(|l| l.0)
+        .unwrap_or(2 * 1024 * 1024);
+    let content_type_ok = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|ct| ct.to_ascii_lowercase().contains("json"));
+    let body = read_body(req, payload, limit);
+    async move {
+        if !content_type_ok {
+            return Err(AppError::new(
+                ErrorCode::UnsupportedMediaType,
+                "The body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        body.await
     }
 }
 

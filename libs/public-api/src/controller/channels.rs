@@ -3,9 +3,8 @@
 
 use paperclip::actix::{CreatedJson, api_v2_operation, web};
 use postiz_channels::dto::IntegrationRow;
-use postiz_channels::{AuthUrlOptions, Channel, ChannelError, ChannelService};
+use postiz_channels::{AuthUrlOptions, ChannelError, ChannelService};
 use postiz_core::http::{ValidatedJson, ValidatedQuery};
-use postiz_core::ids::to_json_time;
 use postiz_core::{AppError, ErrorCode};
 use postiz_provider::{Capabilities, ChannelAuth};
 
@@ -124,34 +123,7 @@ async fn delete(
     path: web::Path<String>,
 ) -> Result<web::Json<IntegrationRow>, ApiError> {
     let deleted = channels.delete(org.org_id(), &path.into_inner()).await?;
-    Ok(web::Json(row(deleted)))
-}
-
-fn row(c: Channel) -> IntegrationRow {
-    let json = |v: &serde_json::Value| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
-    IntegrationRow {
-        posting_times: json(&postiz_channels::service::posting_times_json(
-            &c.posting_times,
-        )),
-        additional_settings: json(&c.additional_settings),
-        token_expiration: c.token_expires_at.as_ref().map(to_json_time),
-        created_at: to_json_time(&c.created_at),
-        updated_at: to_json_time(&c.updated_at),
-        deleted_at: c.deleted_at.as_ref().map(to_json_time),
-        id: c.id,
-        internal_id: c.internal_id,
-        organization_id: c.organization_id,
-        name: c.name,
-        picture: c.picture,
-        provider_identifier: c.provider_identifier,
-        kind: c.kind,
-        disabled: c.disabled,
-        profile: c.profile,
-        in_between_steps: c.in_between_steps,
-        refresh_needed: c.refresh_needed,
-        customer_id: c.customer_id,
-        root_internal_id: c.root_internal_id,
-    }
+    Ok(web::Json(IntegrationRow::from(deleted)))
 }
 
 /// The network's rules in words, from what the provider declares.

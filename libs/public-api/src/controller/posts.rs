@@ -7,14 +7,13 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, Responder, ResponseError};
 use paperclip::actix::{OperationModifier, api_v2_operation, web};
 use paperclip::v2::models::{
     DataType, DefaultOperationRaw, DefaultSchemaRaw, Either, Parameter, ParameterIn, Response,
 };
 use paperclip::v2::schema::Apiv2Schema;
-use postiz_core::http::{JsonLimit, ValidatedJson, ValidatedQuery, parse_json, read_body};
+use postiz_core::http::{JsonLimit, ValidatedJson, ValidatedQuery, parse_json, read_json_body};
 use postiz_core::{AppError, ErrorCode};
 use postiz_posts::dto::posts::{
     CreatePostRequest, CreatedPost, DeleteResponse, PostGroupView, SlotResponse,
@@ -527,26 +526,8 @@ impl FromRequest for CreatePostPayload {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<JsonLimit>()
-            .map(|l| l.0)
-            .unwrap_or(2 * 1024 * 1024);
-        let content_type_ok = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|ct| ct.to_ascii_lowercase().contains("json"));
-        let body = read_body(req, payload, limit);
-        Box::pin(async move {
-            if !content_type_ok {
-                return Err(AppError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "The body must be JSON (Content-Type: application/json)",
-                )
-                .into());
-            }
-            Ok(CreatePostPayload(body.await?))
-        })
+        let body = read_json_body(req, payload);
+        Box::pin(async move { Ok(CreatePostPayload(body.await?)) })
     }
 }
 
