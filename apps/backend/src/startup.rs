@@ -184,6 +184,7 @@ impl AppState {
             publisher,
             PublishSettings {
                 concurrency: settings.workers.publish_concurrency,
+                dispatchers: settings.workers.publish_dispatchers,
                 base_backoff: std::time::Duration::from_secs(settings.workers.retry_base_secs),
                 claim_ttl: std::time::Duration::from_secs(settings.workers.claim_ttl_secs),
                 ..PublishSettings::default()

@@ -191,6 +191,7 @@ pub struct WorkerSettings {
     pub claim_ttl_secs: u64,
     pub retry_base_secs: u64,
     pub fetch_batch: usize,
+    pub publish_dispatchers: usize,
 }
 
 /// The public API (`/public/v1`, API-key authentication).
@@ -363,6 +364,9 @@ impl Settings {
         }
         if !(1..=64).contains(&self.workers.fetch_batch) {
             return fail("workers.fetch_batch", "must be between 1 and 64");
+        }
+        if !(1..=64).contains(&self.workers.publish_dispatchers) {
+            return fail("workers.publish_dispatchers", "must be between 1 and 64");
         }
         if self.workers.orphan_timeout_secs < 3 {
             return fail("workers.orphan_timeout_secs", "must be at least 3");

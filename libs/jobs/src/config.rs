@@ -115,6 +115,10 @@ pub struct QueueOptions {
     /// A handler still running after this long is stopped and the job recorded as failed
     /// (Postiz: start-to-close timeout). Default: none.
     pub timeout: Option<Duration>,
+    /// apalis workers of this queue in this process, sharing `concurrency` between them. One
+    /// apalis worker fetches, locks and acknowledges its jobs one database round trip after
+    /// another; several take a burst in parallel. Default 1.
+    pub dispatchers: usize,
 }
 
 impl Default for QueueOptions {
@@ -122,6 +126,7 @@ impl Default for QueueOptions {
         Self {
             concurrency: 4,
             timeout: None,
+            dispatchers: 1,
         }
     }
 }
@@ -137,6 +142,24 @@ impl QueueOptions {
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
         self
+    }
+
+    /// Sets how many apalis workers share the queue's concurrency (at least 1, at most the
+    /// concurrency).
+    #[must_use]
+    pub fn dispatchers(mut self, n: usize) -> Self {
+        self.dispatchers = n.max(1);
+        self
+    }
+
+    /// Jobs each dispatcher runs at once: the concurrency split evenly, rounded up.
+    pub fn concurrency_per_dispatcher(&self) -> usize {
+        self.concurrency.div_ceil(self.dispatchers_in_use())
+    }
+
+    /// Dispatchers actually started: never more than the concurrency.
+    pub fn dispatchers_in_use(&self) -> usize {
+        self.dispatchers.clamp(1, self.concurrency.max(1))
     }
 
     /// Sets the handler timeout.

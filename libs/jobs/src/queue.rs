@@ -232,29 +232,32 @@ impl PushOutcome {
     }
 }
 
-/// Wakes this process' worker of a queue when a job becomes due now (a push from this process,
-/// or a PostgreSQL NOTIFY from another), so such jobs do not wait for the next poll.
+/// Wakes this process' workers of a queue when a job becomes due now (a push from this process,
+/// or a PostgreSQL NOTIFY from another), so such jobs do not wait for the next poll. A queue may
+/// run several dispatchers; each has its own wake-up stream and all of them are woken.
 #[derive(Debug, Default)]
 pub(crate) struct WakeRegistry {
-    senders: Mutex<HashMap<String, mpsc::Sender<()>>>,
+    senders: Mutex<HashMap<(String, usize), mpsc::Sender<()>>>,
 }
 
 impl WakeRegistry {
-    /// A new wake-up stream for `queue`, replacing the previous one.
-    pub(crate) fn subscribe(&self, queue: &str) -> mpsc::Receiver<()> {
+    /// A new wake-up stream for dispatcher `index` of `queue`, replacing its previous one.
+    pub(crate) fn subscribe(&self, queue: &str, index: usize) -> mpsc::Receiver<()> {
         let (tx, rx) = mpsc::channel(0);
         if let Ok(mut senders) = self.senders.lock() {
-            senders.insert(queue.to_string(), tx);
+            senders.insert((queue.to_string(), index), tx);
         }
         rx
     }
 
     pub(crate) fn wake(&self, queue: &str) {
-        if let Ok(mut senders) = self.senders.lock()
-            && let Some(sender) = senders.get_mut(queue)
-        {
-            // One sender, capacity one: a full channel already holds a wake-up.
-            let _ = sender.try_send(());
+        if let Ok(mut senders) = self.senders.lock() {
+            for ((name, _), sender) in senders.iter_mut() {
+                if name == queue {
+                    // Capacity one per stream: a full channel already holds a wake-up.
+                    let _ = sender.try_send(());
+                }
+            }
         }
     }
 }
@@ -427,11 +430,15 @@ mod tests {
     #[test]
     fn wake_registry_coalesces() {
         let registry = WakeRegistry::default();
-        let mut rx = registry.subscribe("q");
+        let mut first = registry.subscribe("q", 0);
+        let mut second = registry.subscribe("q", 1);
+        let mut other = registry.subscribe("other", 0);
         registry.wake("q");
         registry.wake("q");
-        registry.wake("other");
-        assert!(matches!(rx.try_recv(), Ok(())));
-        assert!(rx.try_recv().is_err());
+        for rx in [&mut first, &mut second] {
+            assert!(matches!(rx.try_recv(), Ok(())));
+            assert!(rx.try_recv().is_err());
+        }
+        assert!(other.try_recv().is_err());
     }
 }

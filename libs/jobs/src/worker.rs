@@ -323,6 +323,7 @@ impl WorkerRuntime {
             )));
         }
         for spec in self.queues {
+            let dispatchers = spec.options.dispatchers_in_use();
             let runtime = Arc::new(QueueRuntime {
                 name: spec.name,
                 options: spec.options,
@@ -330,7 +331,9 @@ impl WorkerRuntime {
                 jobs: self.jobs.clone(),
                 shutdown: shutdown.clone(),
             });
-            tasks.push(tokio::spawn(supervise(runtime)));
+            for index in 0..dispatchers {
+                tasks.push(tokio::spawn(supervise(runtime.clone(), index)));
+            }
         }
         for spec in self.periodic {
             tasks.push(tokio::spawn(run_periodic(
@@ -424,9 +427,9 @@ enum WorkerExit {
     Ended,
 }
 
-/// Keeps one apalis worker running for the queue: a worker whose backend fails is replaced by a
-/// new one (new name; jobs it had locked are recovered by the orphan timeout).
-async fn supervise(rt: Arc<QueueRuntime>) {
+/// Keeps apalis worker number `index` of the queue running: a worker whose backend fails is
+/// replaced by a new one (new name; jobs it had locked are recovered by the orphan timeout).
+async fn supervise(rt: Arc<QueueRuntime>, index: usize) {
     let config = rt.jobs.config().clone();
     let mut backoff = Duration::from_millis(500);
     loop {
@@ -434,7 +437,7 @@ async fn supervise(rt: Arc<QueueRuntime>) {
             return;
         }
         let worker_name = format!("{}-{}", rt.name, uuid::Uuid::new_v4().simple());
-        let wake = rt.jobs.inner.wakers.subscribe(&rt.name);
+        let wake = rt.jobs.inner.wakers.subscribe(&rt.name, index);
         // Checked in order: a wake-up (push from this process, NOTIFY on PostgreSQL) first, then
         // the interval that finds delayed jobs coming due.
         let strategy = Strategy::new().stream(wake).interval(config.poll_interval);
@@ -501,7 +504,7 @@ async fn run_sqlite(
     let ctx = WorkerContext::new(worker_name);
     let worker = WorkerBuilder::new(&ctx)
         .backend(PollWith::new(storage, strategy))
-        .concurrency(rt.options.concurrency)
+        .concurrency(rt.options.concurrency_per_dispatcher())
         .build(job_service(rt.clone()));
     drive(worker.stream(), &ctx, &rt.shutdown, &rt.name).await
 }
@@ -522,7 +525,7 @@ async fn run_postgres(
     let ctx = WorkerContext::new(worker_name);
     let worker = WorkerBuilder::new(&ctx)
         .backend(PollWith::new(storage, strategy))
-        .concurrency(rt.options.concurrency)
+        .concurrency(rt.options.concurrency_per_dispatcher())
         .build(job_service(rt.clone()));
     drive(worker.stream(), &ctx, &rt.shutdown, &rt.name).await
 }

@@ -55,7 +55,56 @@ on_both_backends!(
     job_of_a_killed_worker_is_run_again,
     shutdown_lets_in_flight_jobs_finish,
     periodic_task_runs_at_start_and_is_shared,
+    dispatchers_share_a_queue,
 );
+
+/// Three apalis workers on one queue, 2 jobs each at once: the burst is taken by several of
+/// them in parallel (more than 2 in flight), never more than the queue's 6, each job once.
+async fn dispatchers_share_a_queue(db: &TestDb) {
+    let queue = format!("dispatched-{}", db.label);
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max_seen = Arc::new(AtomicUsize::new(0));
+    let done: Arc<Mutex<Vec<u32>>> = Arc::default();
+    let jobs = db.process(fast_config()).await;
+    let mut runtime = WorkerRuntime::new(jobs.clone());
+    let (flight, max, finished) = (in_flight.clone(), max_seen.clone(), done.clone());
+    runtime.register(
+        &queue,
+        QueueOptions::new().concurrency(6).dispatchers(3),
+        move |item: Item, _: JobContext| {
+            let (flight, max, finished) = (flight.clone(), max.clone(), finished.clone());
+            async move {
+                let now = flight.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                flight.fetch_sub(1, Ordering::SeqCst);
+                finished.lock().unwrap().push(item.id);
+                JobOutcome::Done
+            }
+        },
+    );
+    let running = runtime.start(CancellationToken::new()).unwrap();
+    for id in 0..30_u32 {
+        jobs.push(JobRequest::new(&queue, &Item { id }).key(format!("d:{id}")))
+            .await
+            .unwrap();
+    }
+    assert!(
+        wait_until(Duration::from_secs(30), || done.lock().unwrap().len() >= 30).await,
+        "only {} of 30 jobs ran",
+        done.lock().unwrap().len()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ids = done.lock().unwrap().clone();
+    ids.sort_unstable();
+    assert_eq!(ids, (0..30).collect::<Vec<_>>(), "each job exactly once");
+    let max = max_seen.load(Ordering::SeqCst);
+    assert!(
+        (3..=6).contains(&max),
+        "{max} jobs ran at once: expected several dispatchers (more than one's 2) and at most 6"
+    );
+    running.shutdown().await;
+}
 
 type Stamp = chrono::DateTime<Utc>;
 type Runs = Arc<Mutex<Vec<(u32, Stamp, u32)>>>;

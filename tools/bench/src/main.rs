@@ -18,6 +18,10 @@ use postiz_core::settings::SettingsSources;
 use postiz_mocknet::MockNetwork;
 use postiz_posts::dto::posts::{CreatePostRequest, IdRef, PostEntry, PostValue};
 use postiz_posts::service::posts::{CreationMethod, SaveOptions};
+
+// The allocator of the `postiz` binary, so the bench measures what runs in production.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use serde_json::json;
 
 #[derive(Debug, Parser)]
@@ -58,6 +62,10 @@ struct Args {
     /// only the spread ones).
     #[arg(long)]
     calendar_only: bool,
+    /// Extra settings as `POSTIZ__SECTION__KEY=value` (repeatable), for experiments such as
+    /// `--set POSTIZ__WORKERS__FETCH_BATCH=32`.
+    #[arg(long = "set", value_name = "VAR=VALUE")]
+    settings: Vec<String>,
 }
 
 #[derive(Default)]
@@ -185,6 +193,12 @@ async fn run(
             "POSTIZ__PROVIDERS__MASTODON__MAX_CONCURRENT_JOBS".into(),
             limit.to_string(),
         );
+    }
+    for pair in &args.settings {
+        let (key, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--set {pair}: expected VAR=VALUE"))?;
+        env.insert(key.to_string(), value.to_string());
     }
     let settings = Settings::load(&SettingsSources {
         file: None,

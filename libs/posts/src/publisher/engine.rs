@@ -44,6 +44,8 @@ pub struct PublishSettings {
     pub sweep_window: Duration,
     /// Publications handled at once by this process.
     pub concurrency: usize,
+    /// apalis workers sharing `concurrency` (see `QueueOptions::dispatchers`).
+    pub dispatchers: usize,
 }
 
 impl Default for PublishSettings {
@@ -59,6 +61,7 @@ impl Default for PublishSettings {
             max_refreshes: 3,
             sweep_window: Duration::from_secs(2 * 24 * 3600),
             concurrency: 16,
+            dispatchers: 4,
         }
     }
 }
@@ -114,11 +117,13 @@ impl PublishEngine {
     /// Registers the publish queue and the hourly sweep on a worker runtime.
     pub fn register(self, runtime: &mut WorkerRuntime) {
         let concurrency = self.settings.concurrency;
+        let dispatchers = self.settings.dispatchers;
         let sweeper = self.clone();
         runtime.register(
             QUEUE_NAME,
             QueueOptions::new()
                 .concurrency(concurrency)
+                .dispatchers(dispatchers)
                 .timeout(Duration::from_secs(45 * 60)),
             move |job: PublishJob, ctx: JobContext| {
                 let engine = self.clone();
