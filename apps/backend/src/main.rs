@@ -6,6 +6,9 @@ use postiz_backend::{AppState, Application, registry};
 use postiz_core::Settings;
 use postiz_core::settings::SettingsSources;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // A Postiz .env file keeps working; variables already set win.

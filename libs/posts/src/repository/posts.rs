@@ -5,8 +5,8 @@ use postiz_core::ids::{new_id, now};
 use postiz_entity::post;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait,
+    PaginatorTrait, PartialModelTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 pub const QUEUE: &str = "QUEUE";
@@ -229,20 +229,52 @@ pub async fn thread_of(
         .await
 }
 
-/// Root posts for the calendar: in the range, or repeating (expanded by the caller).
-pub async fn calendar(
+/// The columns the calendar and the list view show of a post: no settings, media or error
+/// text to read and decode for every post of the week.
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "post::Entity")]
+pub struct PostSummaryRow {
+    pub id: String,
+    pub integration_id: String,
+    pub group_id: String,
+    pub state: String,
+    pub publish_date: DateTime<Utc>,
+    pub content: String,
+    pub interval_in_days: Option<i32>,
+    pub repeat_timezone: Option<String>,
+    pub creation_method: String,
+    pub release_id: Option<String>,
+    pub release_url: Option<String>,
+}
+
+/// The settings of the calendar's posts (the public API lists posts with them).
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "post::Entity")]
+pub struct CalendarSettingsRow {
+    pub id: String,
+    pub settings: serde_json::Value,
+}
+
+/// Root posts for the calendar, as `M`: in the range (by date, then id), then the repeating
+/// posts that started before it (expanded by the caller).
+pub async fn calendar<M>(
     db: &impl ConnectionTrait,
     org_id: &str,
     channel_ids: &[String],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<post::Model>, DbErr> {
+) -> Result<Vec<M>, DbErr>
+where
+    M: PartialModelTrait + Send + Sync,
+{
     let live_roots = || {
         post::Entity::find()
             .filter(post::Column::OrganizationId.eq(org_id))
             .filter(post::Column::ParentPostId.is_null())
             .filter(post::Column::DeletedAt.is_null())
             .filter(post::Column::IntegrationId.is_in(channel_ids.iter().cloned()))
+            .order_by_asc(post::Column::PublishDate)
+            .order_by_asc(post::Column::Id)
     };
     // Two queries rather than one with OR: each uses its own index (ix_posts_org_date for the
     // range, ix_posts_org_repeat for the few repeating posts), where the OR made the database
@@ -250,19 +282,16 @@ pub async fn calendar(
     let mut rows = live_roots()
         .filter(post::Column::PublishDate.gte(from))
         .filter(post::Column::PublishDate.lte(to))
+        .into_partial_model::<M>()
         .all(db)
         .await?;
     let repeating = live_roots()
         .filter(post::Column::IntervalInDays.is_not_null())
         .filter(post::Column::PublishDate.lt(from))
+        .into_partial_model::<M>()
         .all(db)
         .await?;
     rows.extend(repeating);
-    rows.sort_by(|a, b| {
-        a.publish_date
-            .cmp(&b.publish_date)
-            .then_with(|| a.id.cmp(&b.id))
-    });
     Ok(rows)
 }
 
@@ -281,7 +310,7 @@ pub struct ListFilter<'a> {
 pub async fn list_page(
     db: &impl ConnectionTrait,
     filter: ListFilter<'_>,
-) -> Result<(Vec<post::Model>, u64), DbErr> {
+) -> Result<(Vec<PostSummaryRow>, u64), DbErr> {
     let ListFilter {
         org_id,
         channel_ids,
@@ -313,6 +342,7 @@ pub async fn list_page(
         .order_by_asc(post::Column::Id)
         .offset(page * limit)
         .limit(limit)
+        .into_partial_model::<PostSummaryRow>()
         .all(db)
         .await?;
     Ok((rows, total))

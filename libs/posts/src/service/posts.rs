@@ -359,11 +359,13 @@ impl PostsService {
         };
         let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
         let ids: Vec<String> = channels.keys().cloned().collect();
-        Ok(repo::calendar(&self.db, org_id, &ids, from, to)
-            .await?
-            .into_iter()
-            .map(|row| (row.id, row.settings))
-            .collect())
+        Ok(
+            repo::calendar::<repo::CalendarSettingsRow>(&self.db, org_id, &ids, from, to)
+                .await?
+                .into_iter()
+                .map(|row| (row.id, row.settings))
+                .collect(),
+        )
     }
 
     /// All items of a group (Postiz `GET /posts/group/:group`).
@@ -454,7 +456,7 @@ impl PostsService {
         }
         let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
         let ids: Vec<String> = channels.keys().cloned().collect();
-        let rows = repo::calendar(&self.db, org_id, &ids, from, to).await?;
+        let rows = repo::calendar::<repo::PostSummaryRow>(&self.db, org_id, &ids, from, to).await?;
         let tags = self.tags_for(&rows).await?;
         let mut posts = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -484,7 +486,7 @@ impl PostsService {
                 _ => posts.push(mini_post(row, channel, &tags)),
             }
         }
-        posts.sort_by(|a, b| a.d.cmp(&b.d));
+        posts.sort_by(|a, b| a.d.cmp(&b.d).then_with(|| a.i.cmp(&b.i)));
         Ok(CalendarResponse { p: posts })
     }
 
@@ -700,7 +702,7 @@ impl PostsService {
 
     async fn tags_for(
         &self,
-        rows: &[post::Model],
+        rows: &[repo::PostSummaryRow],
     ) -> Result<HashMap<String, Vec<postiz_entity::tag::Model>>, PostsError> {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         crate::service::tags::tags_of(&self.db, &ids).await
@@ -708,7 +710,7 @@ impl PostsService {
 }
 
 fn mini_post(
-    row: &post::Model,
+    row: &repo::PostSummaryRow,
     channel: &ChannelView,
     tags: &HashMap<String, Vec<postiz_entity::tag::Model>>,
 ) -> MiniPost {
