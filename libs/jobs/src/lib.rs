@@ -136,6 +136,7 @@ mod config;
 mod error;
 mod limiter;
 mod periodic;
+mod planner_stats;
 mod queue;
 mod store;
 mod worker;

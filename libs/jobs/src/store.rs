@@ -164,10 +164,13 @@ impl Store {
     /// the application's database); the pool already runs in WAL mode.
     pub(crate) async fn migrate(&self) -> Result<(), JobError> {
         match self {
-            Self::Sqlite(pool) => apalis_sqlite::SqliteStorage::<()>::migrations()
-                .run(pool)
-                .await
-                .map_err(|e| JobError::Migration(e.to_string())),
+            Self::Sqlite(pool) => {
+                apalis_sqlite::SqliteStorage::<()>::migrations()
+                    .run(pool)
+                    .await
+                    .map_err(|e| JobError::Migration(e.to_string()))?;
+                crate::planner_stats::seed(pool).await
+            }
             Self::Postgres(pool) => apalis_postgres::PostgresStorage::<()>::setup(pool)
                 .await
                 .map_err(|e| JobError::Migration(e.to_string())),
