@@ -18,11 +18,11 @@ use postiz_core::settings::SettingsSources;
 use postiz_mocknet::MockNetwork;
 use postiz_posts::dto::posts::{CreatePostRequest, IdRef, PostEntry, PostValue};
 use postiz_posts::service::posts::{CreationMethod, SaveOptions};
+use serde_json::json;
 
 // The allocator of the `postiz` binary, so the bench measures what runs in production.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use serde_json::json;
 
 #[derive(Debug, Parser)]
 struct Args {

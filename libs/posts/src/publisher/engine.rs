@@ -60,8 +60,8 @@ impl Default for PublishSettings {
             max_backoff: Duration::from_secs(30 * 60),
             max_refreshes: 3,
             sweep_window: Duration::from_secs(2 * 24 * 3600),
-            concurrency: 16,
-            dispatchers: 4,
+            concurrency: 32,
+            dispatchers: 8,
         }
     }
 }
