@@ -5,6 +5,7 @@ pub mod authz;
 pub mod controller;
 pub mod dto;
 pub mod extract;
+pub mod identity_cache;
 pub mod middleware;
 pub mod password;
 pub mod repository;

@@ -155,6 +155,9 @@ pub struct AuthSettings {
     pub invitation_ttl_hours: u32,
     pub password_reset_ttl_minutes: u32,
     pub activation_ttl_hours: u32,
+    /// How long this process trusts the session's user and memberships it read, in
+    /// milliseconds (0: read them on every request).
+    pub identity_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -201,6 +201,7 @@ impl AccountService {
                     let upgraded =
                         password::hash(password).map_err(|e| AuthError::Internal(anyhow!(e)))?;
                     repo::set_password(&self.db, &user.id, &upgraded, false).await?;
+                    self.organizations.identities().invalidate();
                 }
                 user
             }
@@ -278,6 +279,7 @@ impl AccountService {
         };
         let hash = password::hash(password).map_err(|e| AuthError::Internal(anyhow!(e)))?;
         repo::set_password(&self.db, &user_id, &hash, true).await?;
+        self.organizations.identities().invalidate();
         Ok(true)
     }
 
@@ -293,6 +295,7 @@ impl AccountService {
         if !repo::set_activated(&self.db, &user_id).await? {
             return Ok(None);
         }
+        self.organizations.identities().invalidate();
         let Some(user) = repo::find_user(&self.db, &user_id).await? else {
             return Ok(None);
         };
@@ -335,7 +338,7 @@ impl AccountService {
         let Ok(session) = self.tokens.verify_session(token) else {
             return Ok(None);
         };
-        let Some(user) = repo::find_user(&self.db, &session.user_id).await? else {
+        let Some(user) = self.session_user(&session.user_id).await? else {
             return Ok(None);
         };
         if !user.activated {
@@ -353,6 +356,23 @@ impl AccountService {
             user,
             renewed_token,
         }))
+    }
+
+    /// The session's user, from the identity cache when fresh.
+    async fn session_user(
+        &self,
+        user_id: &str,
+    ) -> Result<Option<postiz_entity::user::Model>, AuthError> {
+        let identities = self.organizations.identities();
+        if let Some(user) = identities.user(user_id) {
+            return Ok(Some(user));
+        }
+        let generation = identities.generation();
+        let user = repo::find_user(&self.db, user_id).await?;
+        if let Some(user) = &user {
+            identities.put_user(generation, user);
+        }
+        Ok(user)
     }
 
     /// Lifetime of session cookies.

@@ -13,6 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::{AuthError, normalize_email};
 use crate::authz::Authorizer;
+use crate::identity_cache::{IdentityCache, Memberships};
 use crate::repository::{self as repo, NewInvitation};
 use crate::session::{TokenError, Tokens};
 
@@ -35,6 +36,7 @@ pub struct MemberView {
 #[derive(Clone)]
 pub struct OrganizationService {
     db: DatabaseConnection,
+    identities: Arc<IdentityCache>,
     sealer: Sealer,
     tokens: Tokens,
     mailer: Mailer,
@@ -51,8 +53,12 @@ impl OrganizationService {
         settings: Arc<Settings>,
         authorizer: Arc<Authorizer>,
     ) -> Self {
+        let identities = Arc::new(IdentityCache::new(std::time::Duration::from_millis(
+            settings.auth.identity_cache_ms,
+        )));
         Self {
             db,
+            identities,
             sealer,
             tokens,
             mailer,
@@ -103,7 +109,7 @@ impl OrganizationService {
         user_id: &str,
         requested: Option<&str>,
     ) -> Result<Option<(organization::Model, membership::Model)>, AuthError> {
-        let mut memberships = repo::active_memberships(&self.db, user_id).await?;
+        let mut memberships = self.active_memberships(user_id).await?;
         if memberships.is_empty() {
             return Ok(None);
         }
@@ -112,6 +118,23 @@ impl OrganizationService {
             .unwrap_or(0);
         let (m, o) = memberships.swap_remove(index);
         Ok(Some((o, m)))
+    }
+
+    /// The user's enabled memberships, from the identity cache when fresh.
+    async fn active_memberships(&self, user_id: &str) -> Result<Memberships, AuthError> {
+        if let Some(memberships) = self.identities.memberships(user_id) {
+            return Ok(memberships);
+        }
+        let generation = self.identities.generation();
+        let memberships = repo::active_memberships(&self.db, user_id).await?;
+        self.identities
+            .put_memberships(generation, user_id, &memberships);
+        Ok(memberships)
+    }
+
+    /// The cache of session users and memberships, shared with the other account services.
+    pub(crate) fn identities(&self) -> &IdentityCache {
+        &self.identities
     }
 
     /// Whether the user is an enabled member of the organization.
@@ -139,6 +162,7 @@ impl OrganizationService {
         preference: postiz_entity::ShortLinkPreference,
     ) -> Result<(), AuthError> {
         repo::set_shortlink(&self.db, org_id, preference).await?;
+        self.identities.invalidate();
         Ok(())
     }
 
@@ -152,6 +176,7 @@ impl OrganizationService {
             &self.sealer.seal(&key),
         )
         .await?;
+        self.identities.invalidate();
         Ok(key)
     }
 
@@ -299,6 +324,7 @@ impl OrganizationService {
             })
         })
         .await?;
+        self.identities.invalidate();
         Ok(Some(org_id))
     }
 
@@ -325,6 +351,7 @@ impl OrganizationService {
             ));
         }
         repo::delete_membership(&self.db, target_user_id, org_id).await?;
+        self.identities.invalidate();
         if let Err(e) = self
             .authorizer
             .forget_membership(target_user_id, org_id)

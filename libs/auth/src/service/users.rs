@@ -50,6 +50,9 @@ impl UserService {
         organization: organization::Model,
         role: Role,
     ) -> Result<ProfileView, AuthError> {
+        // The session's user may come from the identity cache; the profile shows fields other
+        // modules write (when notifications were last read), so it reads the row itself.
+        let user = repo::find_user(&self.db, &user.id).await?.unwrap_or(user);
         let api_key = if matches!(role, Role::Admin | Role::SuperAdmin) {
             Some(self.organizations.api_key(&organization).await?)
         } else {
@@ -92,6 +95,7 @@ impl UserService {
             },
         )
         .await?;
+        self.organizations.identities().invalidate();
         Ok(())
     }
 
@@ -119,6 +123,7 @@ impl UserService {
             prefs.streak,
         )
         .await?;
+        self.organizations.identities().invalidate();
         Ok(())
     }
 }
