@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use postiz_core::ids::{new_id, now};
 use postiz_entity::post;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait,
-    PaginatorTrait, PartialModelTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    PaginatorTrait, PartialModelTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
 };
 
 pub const QUEUE: &str = "QUEUE";
@@ -255,12 +255,13 @@ pub struct CalendarSettingsRow {
     pub settings: serde_json::Value,
 }
 
-/// Root posts for the calendar, as `M`: in the range (by date, then id), then the repeating
-/// posts that started before it (expanded by the caller).
+/// The organization's root posts for the calendar, as `M`, in no particular order: those in
+/// the range, and the repeating posts that started before it (expanded by the caller). Every
+/// channel's: the caller keeps those of the channels it shows (on SQLite an `IN` list of
+/// channel ids costs a temporary index per query, more than the rows it would leave out).
 pub async fn calendar<M>(
     db: &impl ConnectionTrait,
     org_id: &str,
-    channel_ids: &[String],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<M>, DbErr>
@@ -268,31 +269,34 @@ where
     M: PartialModelTrait + Send + Sync,
 {
     let live_roots = || {
-        post::Entity::find()
-            .filter(post::Column::OrganizationId.eq(org_id))
-            .filter(post::Column::ParentPostId.is_null())
-            .filter(post::Column::DeletedAt.is_null())
-            .filter(post::Column::IntegrationId.is_in(channel_ids.iter().cloned()))
-            .order_by_asc(post::Column::PublishDate)
-            .order_by_asc(post::Column::Id)
+        M::select_cols(
+            post::Entity::find()
+                .select_only()
+                .filter(post::Column::OrganizationId.eq(org_id))
+                .filter(post::Column::ParentPostId.is_null())
+                .filter(post::Column::DeletedAt.is_null()),
+        )
     };
-    // Two queries rather than one with OR: each uses its own index (ix_posts_org_date for the
-    // range, ix_posts_org_repeat for the few repeating posts), where the OR made the database
-    // read every earlier post of the organization.
-    let mut rows = live_roots()
+    // Two branches of one UNION ALL rather than one WHERE with OR: each branch uses its own
+    // index (ix_posts_org_date for the range, ix_posts_org_repeat for the few repeating
+    // posts), where the OR made the database read every earlier post of the organization;
+    // and one statement is one round trip. `> 0` rather than `IS NOT NULL`: SQLite then
+    // picks ix_posts_org_repeat over the date index (measured 3.2 ms -> 0.13 ms for a week
+    // late in a year of 10,000 posts), and only a positive interval repeats.
+    let mut statement = live_roots()
         .filter(post::Column::PublishDate.gte(from))
         .filter(post::Column::PublishDate.lte(to))
-        .into_partial_model::<M>()
+        .into_query();
+    statement.union(
+        UnionType::All,
+        live_roots()
+            .filter(post::Column::IntervalInDays.gt(0))
+            .filter(post::Column::PublishDate.lt(from))
+            .into_query(),
+    );
+    M::find_by_statement(db.get_database_backend().build(&statement))
         .all(db)
-        .await?;
-    let repeating = live_roots()
-        .filter(post::Column::IntervalInDays.is_not_null())
-        .filter(post::Column::PublishDate.lt(from))
-        .into_partial_model::<M>()
-        .all(db)
-        .await?;
-    rows.extend(repeating);
-    Ok(rows)
+        .await
 }
 
 /// What the list view asks for.

@@ -345,7 +345,8 @@ impl PostsService {
     }
 
     /// The provider settings of the root posts [`calendar`](Self::calendar) lists for the same
-    /// query, by post id (the public API lists posts with their settings).
+    /// query, by post id (the public API lists posts with their settings); of every channel,
+    /// as the caller looks its posts up by id.
     pub async fn calendar_settings(
         &self,
         org_id: &str,
@@ -357,10 +358,8 @@ impl PostsService {
                 "startDate or endDate is not a valid date".into(),
             ));
         };
-        let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
-        let ids: Vec<String> = channels.keys().cloned().collect();
         Ok(
-            repo::calendar::<repo::CalendarSettingsRow>(&self.db, org_id, &ids, from, to)
+            repo::calendar::<repo::CalendarSettingsRow>(&self.db, org_id, from, to)
                 .await?
                 .into_iter()
                 .map(|row| (row.id, row.settings))
@@ -455,9 +454,9 @@ impl PostsService {
             )));
         }
         let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
-        let ids: Vec<String> = channels.keys().cloned().collect();
-        let rows = repo::calendar::<repo::PostSummaryRow>(&self.db, org_id, &ids, from, to).await?;
-        let tags = self.tags_for(&rows).await?;
+        let mut rows = repo::calendar::<repo::PostSummaryRow>(&self.db, org_id, from, to).await?;
+        rows.retain(|row| channels.contains_key(&row.integration_id));
+        let tags = crate::service::tags::tags_of_calendar(&self.db, org_id, from, to).await?;
         let mut posts = Vec::with_capacity(rows.len());
         for row in &rows {
             let Some(channel) = channels.get(&row.integration_id) else {

@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::{DateTime, Utc};
 use postiz_core::ids::{is_valid_id, now};
 use postiz_entity::tag;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -225,6 +226,28 @@ pub async fn tags_of(
     }
     for (post_id, t) in repo::tags_of_posts(db, &ids).await? {
         out.entry(post_id).or_default().push(t);
+    }
+    Ok(out)
+}
+
+/// The live tags of the root posts the calendar shows between `from` and `to`, oldest tag
+/// first, keyed by post id.
+pub async fn tags_of_calendar(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<String, Vec<tag::Model>>, PostsError> {
+    let mut out: HashMap<String, Vec<tag::Model>> = HashMap::new();
+    for (post_id, t) in repo::tags_of_calendar(db, org_id, from, to).await? {
+        out.entry(post_id).or_default().push(t);
+    }
+    for tags in out.values_mut() {
+        tags.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
     }
     Ok(out)
 }
@@ -472,5 +495,80 @@ mod tests {
         assert_eq!(names(&by_post[&first]), vec!["A", "B"]);
         assert_eq!(names(&by_post[&second]), vec!["B"]);
         assert_eq!(by_post[&first][1].id, by_post[&second][0].id);
+    }
+
+    #[tokio::test]
+    async fn tags_of_calendar_reads_the_weeks_posts_and_earlier_repeating_ones() {
+        use sea_orm::ActiveValue::Set as ActiveSet;
+        let dir = tempfile::tempdir().unwrap();
+        let db = database(dir.path()).await;
+        let org = organization(&db, "Acme").await;
+        let other = organization(&db, "Other").await;
+        let at = |days: i64| now() + chrono::Duration::days(days);
+        let dated = |id: String, days: i64, interval: Option<i32>| {
+            let db = db.clone();
+            async move {
+                post::ActiveModel {
+                    id: ActiveSet(id.clone()),
+                    publish_date: ActiveSet(at(days)),
+                    interval_in_days: ActiveSet(interval),
+                    ..Default::default()
+                }
+                .update(&db)
+                .await
+                .unwrap();
+                id
+            }
+        };
+        let in_week = dated(post(&db, &org).await, 2, None).await;
+        let repeating = dated(post(&db, &org).await, -30, Some(7)).await;
+        let earlier = dated(post(&db, &org).await, -30, None).await;
+        let later = dated(post(&db, &org).await, 30, None).await;
+        let elsewhere = dated(post(&db, &other).await, 2, None).await;
+        for (org_id, id) in [
+            (&org, &in_week),
+            (&org, &repeating),
+            (&org, &earlier),
+            (&org, &later),
+            (&other, &elsewhere),
+        ] {
+            attach(&db, org_id, id, pairs(&["B", "A"])).await.unwrap();
+        }
+        // A deleted tag is left out.
+        attach(&db, &org, &in_week, pairs(&["B", "A", "Gone"]))
+            .await
+            .unwrap();
+        tag::ActiveModel {
+            id: ActiveSet(
+                repo::list(&db, &org)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .find(|t| t.name == "Gone")
+                    .unwrap()
+                    .id,
+            ),
+            deleted_at: ActiveSet(Some(now())),
+            ..Default::default()
+        }
+        .update(&db)
+        .await
+        .unwrap();
+
+        let by_post = tags_of_calendar(&db, &org, at(0), at(7)).await.unwrap();
+        let mut ids: Vec<&String> = by_post.keys().collect();
+        ids.sort();
+        let mut expected = vec![&in_week, &repeating];
+        expected.sort();
+        assert_eq!(
+            ids, expected,
+            "the week's posts and the earlier repeating one"
+        );
+        // Oldest tag first, as tags_of returns them.
+        assert_eq!(names(&by_post[&in_week]), vec!["B", "A"]);
+        assert_eq!(
+            by_post[&in_week],
+            tags_of(&db, std::slice::from_ref(&in_week)).await.unwrap()[&in_week]
+        );
     }
 }
