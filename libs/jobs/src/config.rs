@@ -21,6 +21,11 @@ pub struct JobsConfig {
     /// Lifetime of a concurrency-limit lease; renewed every third of it while the job runs, so a
     /// slot of a killed process is free again after at most this long. Default 60 s.
     pub lease_ttl: Duration,
+    /// How long a released slot stays with this process, its lease still renewed, for the next
+    /// job of the same key to take without a write (under a burst, one job follows another on
+    /// the slot without touching the table). Another process may take the slot after at most
+    /// this long. Zero deletes the lease at once. Default 250 ms.
+    pub lease_linger: Duration,
     /// How long a job waits for a free slot of its concurrency key before it is deferred
     /// (re-pushed to run later) so it does not hold a worker. Default 10 s.
     pub slot_wait: Duration,
@@ -52,6 +57,7 @@ impl Default for JobsConfig {
             heartbeat_interval: Duration::from_secs(10),
             missed_heartbeats: 3,
             lease_ttl: Duration::from_secs(60),
+            lease_linger: Duration::from_millis(250),
             slot_wait: Duration::from_secs(10),
             slot_poll: Duration::from_millis(250),
             defer_delay: Duration::from_secs(5),
@@ -92,6 +98,9 @@ impl JobsConfig {
         }
         if self.lease_ttl < Duration::from_millis(300) {
             return fail("lease_ttl must be at least 300 ms");
+        }
+        if self.lease_linger >= self.lease_ttl {
+            return fail("lease_linger must be shorter than lease_ttl");
         }
         if self.slot_poll.is_zero() {
             return fail("slot_poll must not be zero");

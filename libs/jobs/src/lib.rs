@@ -97,8 +97,9 @@
 //! `job_leases(lease_key, slot, holder, job_id, acquired_at_ms, expires_at_ms)` (migration
 //! `m20261122_000020`). A key with limit `n` has slots `0..n`; a slot is taken by one atomic
 //! `INSERT .. ON CONFLICT (lease_key, slot) DO UPDATE .. WHERE expires_at_ms <= now` (same SQL on
-//! both backends, database clock), renewed every `lease_ttl / 3` while the job runs, deleted when
-//! it ends. A killed process' slot frees itself within `lease_ttl` (60 s; measured 1.5 s with a
+//! both backends, database clock), renewed every `lease_ttl / 3` while the job runs, and deleted
+//! `lease_linger` (250 ms) after it ends unless the process' next job of the key takes the lease
+//! over first (no write: in a burst a slot costs two writes, not two per job). A killed process' slot frees itself within `lease_ttl` (60 s; measured 1.5 s with a
 //! 2 s TTL). A job that finds no free slot within `slot_wait` (10 s) is deferred: pushed again
 //! `defer_delay` (5 s) later under `{key}:deferN`, so a saturated provider never holds workers
 //! that other jobs could use. Handlers can also take slots themselves ([`JobContext::limiter`]).

@@ -10,9 +10,13 @@
 //! permits): a job asks the database only once its own process has a permit, and waits for a
 //! permit without polling, woken the moment a local holder finishes. Waiters of one process
 //! never hammer the table with failing upserts; the table still arbitrates between processes.
+//!
+//! A released slot lingers with its process for `lease_linger` (lease still renewed) before
+//! its row is deleted: under a burst the next job of the key takes it over without a write,
+//! so a slot costs two writes per burst rather than two per job.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,6 +44,7 @@ impl LocalGates {
                 Arc::new(Gate {
                     permits: Arc::new(Semaphore::new(max as usize)),
                     taken: Mutex::new(vec![false; max as usize]),
+                    idle: Mutex::default(),
                 })
             })
             .clone()
@@ -53,9 +58,45 @@ impl LocalGates {
 struct Gate {
     permits: Arc<Semaphore>,
     taken: Mutex<Vec<bool>>,
+    /// Leases released by a job and kept, still renewed, for the next one.
+    idle: Mutex<Vec<IdleLease>>,
 }
 
+/// A lease this process holds between two jobs (see `JobsConfig::lease_linger`).
+#[derive(Debug)]
+struct IdleLease {
+    id: u64,
+    local: LocalSlot,
+    holder: String,
+    ttl: Duration,
+    lost: Arc<AtomicBool>,
+    renewer: JoinHandle<()>,
+}
+
+static NEXT_IDLE_ID: AtomicU64 = AtomicU64::new(0);
+
 impl Gate {
+    /// An idle lease of the same TTL that is still ours, if any.
+    fn take_idle(&self, ttl: Duration) -> Option<IdleLease> {
+        let mut idle = lock(&self.idle);
+        while let Some(index) = idle.iter().position(|lease| lease.ttl == ttl) {
+            let lease = idle.swap_remove(index);
+            if !lease.lost.load(Ordering::SeqCst) {
+                return Some(lease);
+            }
+            // Renewal failed: another holder may have the row; just forget it.
+            lease.renewer.abort();
+        }
+        None
+    }
+
+    /// Removes the idle lease `id` if no job took it over meanwhile.
+    fn remove_idle(&self, id: u64) -> Option<IdleLease> {
+        let mut idle = lock(&self.idle);
+        let index = idle.iter().position(|lease| lease.id == id)?;
+        Some(idle.swap_remove(index))
+    }
+
     /// Reserves the first slot from `start` (in rotation) that this process neither holds nor
     /// has `tried`.
     fn reserve(self: &Arc<Self>, start: u32, tried: &[i32]) -> Option<LocalSlot> {
@@ -208,6 +249,17 @@ impl ConcurrencyLimiter {
         ttl: Duration,
         permit: &mut Option<OwnedSemaphorePermit>,
     ) -> Result<Option<SlotGuard>, JobError> {
+        if let Some(idle) = gate.take_idle(ttl) {
+            tracing::debug!(key, slot = idle.local.slot, "concurrency slot taken over");
+            return Ok(Some(SlotGuard::resume(
+                self.store.clone(),
+                key.to_string(),
+                gate.clone(),
+                idle,
+                self.config.lease_linger,
+                permit.take(),
+            )));
+        }
         let holder = uuid::Uuid::new_v4().simple().to_string();
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 4);
         let max = u32::try_from(lock(&gate.taken).len())
@@ -226,8 +278,10 @@ impl ConcurrencyLimiter {
                 return Ok(Some(SlotGuard::start(
                     self.store.clone(),
                     key.to_string(),
+                    gate.clone(),
                     holder,
                     ttl,
+                    self.config.lease_linger,
                     local,
                     permit.take(),
                 )));
@@ -251,24 +305,30 @@ impl ConcurrencyLimiter {
 pub struct SlotGuard {
     store: Store,
     key: String,
+    gate: Arc<Gate>,
     slot: i32,
     holder: String,
+    ttl: Duration,
+    linger: Duration,
     lost: Arc<AtomicBool>,
     renewer: Option<JoinHandle<()>>,
     released: bool,
     /// The slot in this process' gate, freed when the guard goes (before the permit, so the
-    /// job the permit wakes finds it free).
-    _local: LocalSlot,
+    /// job the permit wakes finds it free) unless it lingers as an idle lease.
+    local: Option<LocalSlot>,
     /// This process' permit for the key, returned when the guard goes.
     _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl SlotGuard {
+    #[allow(clippy::too_many_arguments)]
     fn start(
         store: Store,
         key: String,
+        gate: Arc<Gate>,
         holder: String,
         ttl: Duration,
+        linger: Duration,
         local: LocalSlot,
         permit: Option<OwnedSemaphorePermit>,
     ) -> Self {
@@ -302,12 +362,40 @@ impl SlotGuard {
         Self {
             store,
             key,
+            gate,
             slot,
             holder,
+            ttl,
+            linger,
             lost,
             renewer: Some(renewer),
             released: false,
-            _local: local,
+            local: Some(local),
+            _permit: permit,
+        }
+    }
+
+    /// Takes over a lease a previous job of this process left idle: no write.
+    fn resume(
+        store: Store,
+        key: String,
+        gate: Arc<Gate>,
+        idle: IdleLease,
+        linger: Duration,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Self {
+        Self {
+            store,
+            key,
+            gate,
+            slot: idle.local.slot,
+            holder: idle.holder,
+            ttl: idle.ttl,
+            linger,
+            lost: idle.lost,
+            renewer: Some(idle.renewer),
+            released: false,
+            local: Some(idle.local),
             _permit: permit,
         }
     }
@@ -327,13 +415,59 @@ impl SlotGuard {
         self.lost.load(Ordering::SeqCst)
     }
 
-    /// Frees the slot now.
+    /// Frees the slot: for the next job of this process at once, for other processes after
+    /// `lease_linger` (see [`crate::JobsConfig::lease_linger`]).
     pub async fn release(mut self) -> Result<(), JobError> {
+        if !self.linger.is_zero() && !self.is_lost() && self.park() {
+            return Ok(());
+        }
         self.stop_renewing();
         self.released = true;
         self.store
             .lease_release(&self.key, self.slot, &self.holder)
             .await
+    }
+
+    /// Leaves the lease, still renewed, in the gate's idle list, and deletes its row after
+    /// `linger` unless a job took it over meanwhile.
+    fn park(&mut self) -> bool {
+        let (Some(renewer), Some(local)) = (self.renewer.take(), self.local.take()) else {
+            return false;
+        };
+        self.released = true;
+        let id = NEXT_IDLE_ID.fetch_add(1, Ordering::Relaxed);
+        let holder = std::mem::take(&mut self.holder);
+        lock(&self.gate.idle).push(IdleLease {
+            id,
+            local,
+            holder,
+            ttl: self.ttl,
+            lost: self.lost.clone(),
+            renewer,
+        });
+        let gate = self.gate.clone();
+        let store = self.store.clone();
+        let key = self.key.clone();
+        let linger = self.linger;
+        tokio::spawn(async move {
+            tokio::time::sleep(linger).await;
+            let Some(lease) = gate.remove_idle(id) else {
+                return;
+            };
+            lease.renewer.abort();
+            if !lease.lost.load(Ordering::SeqCst)
+                && let Err(e) = store
+                    .lease_release(&key, lease.local.slot, &lease.holder)
+                    .await
+            {
+                let slot = lease.local.slot;
+                tracing::warn!(key, slot, error = %e, "cannot release concurrency lease; it will expire");
+            }
+            // The local slot goes last, once the row is gone, so no job of this process
+            // tries to take a row that is still ours.
+            drop(lease);
+        });
+        true
     }
 
     /// Stops renewing and keeps the row until it expires (a "done recently" marker, used by the

@@ -52,6 +52,7 @@ on_both_backends!(
     retry_at_pushes_a_follow_up_and_failed_is_final,
     concurrency_limit_holds_across_processes,
     lease_of_a_killed_process_expires,
+    released_slot_lingers_with_its_process,
     job_of_a_killed_worker_is_run_again,
     shutdown_lets_in_flight_jobs_finish,
     periodic_task_runs_at_start_and_is_shared,
@@ -480,13 +481,56 @@ async fn concurrency_limit_holds_across_processes(db: &TestDb) {
     }
 }
 
+async fn released_slot_lingers_with_its_process(db: &TestDb) {
+    let key = format!("provider:linger:{}", db.label);
+    let config = fast_config();
+    let linger = config.lease_linger;
+    let a = db.process(config.clone()).await;
+    let b = db.process(config).await;
+
+    let guard = a.limiter().try_acquire(&key, 1).await.unwrap().unwrap();
+    let slot = guard.slot();
+    guard.release().await.unwrap();
+    // Released, but the row stays with process a for the next job of a...
+    assert_eq!(a.limiter().held(&key).await.unwrap(), 1, "lease lingers");
+    assert!(
+        b.limiter().try_acquire(&key, 1).await.unwrap().is_none(),
+        "another process waits out the linger"
+    );
+    // ...which takes it over: same slot, still one row.
+    let guard = a.limiter().try_acquire(&key, 1).await.unwrap().unwrap();
+    assert_eq!(guard.slot(), slot);
+    assert!(a.limiter().try_acquire(&key, 1).await.unwrap().is_none());
+    assert_eq!(a.limiter().held(&key).await.unwrap(), 1);
+    guard.release().await.unwrap();
+
+    // Nobody takes it: the row is deleted after the linger and b gets the slot.
+    let released = Instant::now();
+    let mut taken = None;
+    while released.elapsed() < linger * 20 {
+        if let Some(guard) = b.limiter().try_acquire(&key, 1).await.unwrap() {
+            taken = Some(guard);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let guard = taken.expect("the lingering lease was never deleted");
+    println!(
+        "[{}] slot free for another process {:?} after release (linger {linger:?})",
+        db.label,
+        released.elapsed()
+    );
+    assert_eq!(a.limiter().held(&key).await.unwrap(), 1, "only b's lease");
+    guard.release().await.unwrap();
+}
+
 async fn lease_of_a_killed_process_expires(db: &TestDb) {
     let key = format!("provider:x:{}", db.label);
     let config = fast_config();
     let ttl = config.lease_ttl;
     let main = db.process(config.clone()).await;
 
-    // Graceful release frees the slot at once.
+    // Graceful release frees the slot for this process at once.
     let limiter = main.limiter();
     let guard = limiter.try_acquire(&key, 1).await.unwrap().unwrap();
     assert!(limiter.try_acquire(&key, 1).await.unwrap().is_none());
@@ -501,9 +545,15 @@ async fn lease_of_a_killed_process_expires(db: &TestDb) {
     let process = Process::spawn(move || async move {
         let db = sea_orm::Database::connect(&url).await.unwrap();
         let jobs = postiz_jobs::JobQueue::from_connection(&db, fast_config()).unwrap();
+        // Waits out the linger of the slot the main process just released.
         let guard = jobs
             .limiter()
-            .try_acquire(&process_key, 1)
+            .acquire(
+                &process_key,
+                1,
+                Duration::from_secs(5),
+                &CancellationToken::new(),
+            )
             .await
             .unwrap()
             .unwrap();

@@ -19,6 +19,7 @@ pub fn fast_config() -> JobsConfig {
         heartbeat_interval: Duration::from_secs(1),
         missed_heartbeats: 3,
         lease_ttl: Duration::from_secs(2),
+        lease_linger: Duration::from_millis(100),
         slot_wait: Duration::from_secs(2),
         slot_poll: Duration::from_millis(50),
         defer_delay: Duration::from_millis(300),
