@@ -197,12 +197,12 @@ struct PostTagRow {
     deleted_at: Option<DateTime<Utc>>,
 }
 
-/// `(post id, tag)` for every live tag of the root posts the calendar shows between `from`
-/// and `to` (those in the range and the repeating ones that started before it), in no
-/// particular order. Joined from the posts rather than asked with their ids: on SQLite an
-/// `IN` list of a week's post ids costs a temporary index per query. Two branches of a UNION
-/// ALL, as the calendar's own query, so each uses its index: with one OR, PostgreSQL without
-/// fresh statistics read every post of the organization (measured 15.8 ms against 0.1 ms).
+/// `(post id, tag)` for every live tag of the root posts the calendar reads between `from`
+/// and `to` (see [`super::posts::calendar_halves`]), in no particular order. Joined from the
+/// posts rather than asked with their ids: on SQLite an `IN` list of a week's post ids costs a
+/// temporary index per query. Two branches of a UNION ALL, as the calendar's own query: with
+/// one OR, PostgreSQL without fresh statistics read every post of the organization (measured
+/// 15.8 ms against 0.2 ms).
 pub async fn tags_of_calendar(
     db: &impl ConnectionTrait,
     org_id: &str,
@@ -231,19 +231,9 @@ pub async fn tags_of_calendar(
             .filter(which)
             .into_query()
     };
-    let mut statement = branch(
-        Condition::all()
-            .add(post::Column::PublishDate.gte(from))
-            .add(post::Column::PublishDate.lte(to)),
-    );
-    statement.union(
-        UnionType::All,
-        branch(
-            Condition::all()
-                .add(post::Column::IntervalInDays.gt(0))
-                .add(post::Column::PublishDate.lt(from)),
-        ),
-    );
+    let [single, repeating] = super::posts::calendar_halves(from, to);
+    let mut statement = branch(single);
+    statement.union(UnionType::All, branch(repeating));
     let rows = PostTagRow::find_by_statement(db.get_database_backend().build(&statement))
         .all(db)
         .await?;
