@@ -483,7 +483,9 @@ async fn concurrency_limit_holds_across_processes(db: &TestDb) {
 
 async fn released_slot_lingers_with_its_process(db: &TestDb) {
     let key = format!("provider:linger:{}", db.label);
-    let config = fast_config();
+    // Long enough for the checks below to run inside it on a loaded machine.
+    let mut config = fast_config();
+    config.lease_linger = Duration::from_secs(1);
     let linger = config.lease_linger;
     let a = db.process(config.clone()).await;
     let b = db.process(config).await;
@@ -507,7 +509,7 @@ async fn released_slot_lingers_with_its_process(db: &TestDb) {
     // Nobody takes it: the row is deleted after the linger and b gets the slot.
     let released = Instant::now();
     let mut taken = None;
-    while released.elapsed() < linger * 20 {
+    while released.elapsed() < linger * 10 {
         if let Some(guard) = b.limiter().try_acquire(&key, 1).await.unwrap() {
             taken = Some(guard);
             break;
