@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use postiz_core::ids::{new_id, now};
-use postiz_entity::{post, post_tag, tag};
+use postiz_entity::{post_tag, tag};
 use sea_orm::sea_query::{Expr, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
@@ -224,14 +224,11 @@ pub async fn tags_of_calendar(
             ])
             .join(JoinType::InnerJoin, post_tag::Relation::Tag.def())
             .join(JoinType::InnerJoin, post_tag::Relation::Post.def())
-            .filter(post::Column::OrganizationId.eq(org_id))
-            .filter(post::Column::ParentPostId.is_null())
-            .filter(post::Column::DeletedAt.is_null())
             .filter(tag::Column::DeletedAt.is_null())
             .filter(which)
             .into_query()
     };
-    let [single, repeating] = super::posts::calendar_halves(from, to);
+    let [single, repeating] = super::posts::calendar_halves(org_id, from, to);
     let mut statement = branch(single);
     statement.union(UnionType::All, branch(repeating));
     let rows = PostTagRow::find_by_statement(db.get_database_backend().build(&statement))
