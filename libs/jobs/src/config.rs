@@ -128,6 +128,11 @@ pub struct QueueOptions {
     /// apalis worker fetches, locks and acknowledges its jobs one database round trip after
     /// another; several take a burst in parallel. Default 1.
     pub dispatchers: usize,
+    /// The handler takes the job's concurrency slot itself ([`crate::JobContext::take_slot`])
+    /// around the part the limit is for (the network call), instead of the worker holding it
+    /// for the whole run: the database work before and after no longer counts against the
+    /// network's limit. Default false.
+    pub handler_takes_slot: bool,
 }
 
 impl Default for QueueOptions {
@@ -136,6 +141,7 @@ impl Default for QueueOptions {
             concurrency: 4,
             timeout: None,
             dispatchers: 1,
+            handler_takes_slot: false,
         }
     }
 }
@@ -175,6 +181,14 @@ impl QueueOptions {
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Lets the handler take the concurrency slot itself (see
+    /// [`QueueOptions::handler_takes_slot`]).
+    #[must_use]
+    pub fn handler_takes_slot(mut self) -> Self {
+        self.handler_takes_slot = true;
         self
     }
 }

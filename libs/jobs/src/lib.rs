@@ -102,7 +102,11 @@
 //! over first (no write: in a burst a slot costs two writes, not two per job). A killed process' slot frees itself within `lease_ttl` (60 s; measured 1.5 s with a
 //! 2 s TTL). A job that finds no free slot within `slot_wait` (10 s) is deferred: pushed again
 //! `defer_delay` (5 s) later under `{key}:deferN`, so a saturated provider never holds workers
-//! that other jobs could use. Handlers can also take slots themselves ([`JobContext::limiter`]).
+//! that other jobs could use. A queue registered with [`QueueOptions::handler_takes_slot`]
+//! leaves the slot to its handler, which holds it only around the work the limit is for
+//! ([`JobContext::take_slot`]; the publisher: from its claim on the post to the recorded
+//! answer of the network, not the notifications and webhooks after it) and answers [`JobOutcome::Deferred`] when none came free in time. Handlers can
+//! also take slots of other keys ([`JobContext::limiter`]).
 //!
 //! # Shutdown and crashes
 //!
@@ -148,4 +152,4 @@ pub use limiter::{ConcurrencyLimiter, SlotGuard};
 pub use queue::{ConcurrencyLimit, JobQueue, JobRequest, PushOutcome};
 pub use store::{BackendKind, JobRecord};
 pub use tokio_util::sync::CancellationToken;
-pub use worker::{JobContext, JobOutcome, RunningWorkers, WorkerRuntime};
+pub use worker::{JobContext, JobOutcome, RunningWorkers, TakenSlot, WorkerRuntime};

@@ -26,9 +26,11 @@ use tracing::Instrument;
 
 use crate::config::QueueOptions;
 use crate::error::JobError;
-use crate::limiter::ConcurrencyLimiter;
+use crate::limiter::{ConcurrencyLimiter, SlotGuard};
 use crate::periodic::{PeriodicSpec, run_periodic};
-use crate::queue::{Envelope, Inner, JobQueue, JobRequest, PushOutcome, validate_queue_name};
+use crate::queue::{
+    ConcurrencyLimit, Envelope, Inner, JobQueue, JobRequest, PushOutcome, validate_queue_name,
+};
 use crate::store::Store;
 
 /// Longest sub-second wait for a job fetched just before its due time (apalis stores seconds).
@@ -51,6 +53,13 @@ pub enum JobOutcome {
     /// never run again.
     Failed {
         /// Why.
+        reason: String,
+    },
+    /// The job could not run now (no concurrency slot from [`JobContext::take_slot`], or the
+    /// process is stopping): pushed again `defer_delay` from now, as the worker does itself
+    /// when it cannot take a slot. Not a retry: the retry count and the lateness origin stay.
+    Deferred {
+        /// Why, for the log and the stored result.
         reason: String,
     },
 }
@@ -86,6 +95,25 @@ impl JobOutcome {
             reason: reason.into(),
         }
     }
+
+    /// [`JobOutcome::Deferred`].
+    pub fn deferred(reason: impl Into<String>) -> Self {
+        Self::Deferred {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// What [`JobContext::take_slot`] got.
+#[derive(Debug)]
+pub enum TakenSlot {
+    /// The job runs under no concurrency limit.
+    Unlimited,
+    /// A slot of the job's key, held until the guard is released or dropped.
+    Held(SlotGuard),
+    /// No slot came free within `slot_wait` (or the process is stopping): return
+    /// [`JobOutcome::Deferred`].
+    Unavailable,
 }
 
 /// What a handler knows about the job it runs, and its way to push follow-ups.
@@ -101,6 +129,8 @@ pub struct JobContext {
     lateness: Duration,
     jobs: JobQueue,
     shutdown: CancellationToken,
+    /// The limit whose slot the handler takes itself (`QueueOptions::handler_takes_slot`).
+    limit: Option<ConcurrencyLimit>,
 }
 
 impl JobContext {
@@ -175,6 +205,28 @@ impl JobContext {
     /// A token cancelled when the process shuts down.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.child_token()
+    }
+
+    /// Takes a slot of the job's concurrency limit, waiting up to `slot_wait` for one, on a
+    /// queue registered with [`QueueOptions::handler_takes_slot`] (elsewhere the worker holds
+    /// the slot already and this answers [`TakenSlot::Unlimited`]). Hold it only around the
+    /// work the limit is for.
+    pub async fn take_slot(&self) -> Result<TakenSlot, JobError> {
+        let Some(limit) = &self.limit else {
+            return Ok(TakenSlot::Unlimited);
+        };
+        let taken = self
+            .jobs
+            .limiter()
+            .acquire_for_job(
+                &limit.key,
+                limit.max,
+                Some(&self.job_id),
+                self.jobs.config().slot_wait,
+                &self.shutdown,
+            )
+            .await?;
+        Ok(taken.map_or(TakenSlot::Unavailable, TakenSlot::Held))
     }
 }
 
@@ -669,7 +721,12 @@ impl QueueRuntime {
             tokio::time::sleep(wait).await;
         }
 
-        let slot = match &envelope.limit {
+        // A handler that takes the slot itself gets the limit in its context instead.
+        let worker_limit = envelope
+            .limit
+            .as_ref()
+            .filter(|_| !self.options.handler_takes_slot);
+        let slot = match worker_limit {
             None => None,
             Some(limit) => {
                 let acquired = self
@@ -716,6 +773,10 @@ impl QueueRuntime {
             lateness,
             jobs: self.jobs.clone(),
             shutdown: self.shutdown.clone(),
+            limit: envelope
+                .limit
+                .clone()
+                .filter(|_| self.options.handler_takes_slot),
         };
         let started = Instant::now();
         let handler = self.handler.clone();
@@ -785,6 +846,7 @@ impl QueueRuntime {
                 tracing::warn!(%reason, "job failed");
                 Err(JobFailed(reason))
             }
+            JobOutcome::Deferred { reason } => self.defer(&job_id, &envelope, &reason).await,
         }
     }
 

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use common::{Process, TestDb, counter, fast_config, histogram, wait_for_status, wait_until};
 use postiz_jobs::{
-    CancellationToken, JobContext, JobOutcome, JobRequest, PushOutcome, QueueOptions, WorkerRuntime,
+    CancellationToken, JobContext, JobOutcome, JobRequest, PushOutcome, QueueOptions, TakenSlot,
+    WorkerRuntime,
 };
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +58,94 @@ on_both_backends!(
     shutdown_lets_in_flight_jobs_finish,
     periodic_task_runs_at_start_and_is_shared,
     dispatchers_share_a_queue,
+    handler_holds_the_slot_only_where_it_takes_it,
 );
+
+/// `handler_takes_slot`: the jobs of a limit-1 key run their work outside the slot together
+/// (the worker holds nothing), only the part inside `take_slot` is one at a time, and a job
+/// that finds no slot within `slot_wait` is deferred and still runs once.
+async fn handler_holds_the_slot_only_where_it_takes_it(db: &TestDb) {
+    let queue = format!("own-slot-{}", db.label);
+    let key = format!("provider:own-slot:{}", db.label);
+    let mut config = fast_config();
+    // Shorter than the 4 jobs' turns in the slot (4 × 300 ms): some must be deferred.
+    config.slot_wait = Duration::from_millis(400);
+    let jobs = db.process(config).await;
+    let outside = Arc::new(AtomicUsize::new(0));
+    let max_outside = Arc::new(AtomicUsize::new(0));
+    let inside = Arc::new(AtomicUsize::new(0));
+    let max_inside = Arc::new(AtomicUsize::new(0));
+    let done: Arc<Mutex<Vec<u32>>> = Arc::default();
+    let mut runtime = WorkerRuntime::new(jobs.clone());
+    let counters = (
+        outside.clone(),
+        max_outside.clone(),
+        inside.clone(),
+        max_inside.clone(),
+        done.clone(),
+    );
+    runtime.register(
+        &queue,
+        QueueOptions::new().concurrency(4).handler_takes_slot(),
+        move |item: Item, ctx: JobContext| {
+            let (outside, max_outside, inside, max_inside, done) = counters.clone();
+            async move {
+                let now = outside.fetch_add(1, Ordering::SeqCst) + 1;
+                max_outside.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                outside.fetch_sub(1, Ordering::SeqCst);
+                let slot = match ctx.take_slot().await {
+                    Ok(TakenSlot::Held(slot)) => slot,
+                    Ok(TakenSlot::Unavailable) => return JobOutcome::deferred("no slot"),
+                    other => return JobOutcome::failed(format!("unexpected {other:?}")),
+                };
+                let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                max_inside.fetch_max(now, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                inside.fetch_sub(1, Ordering::SeqCst);
+                slot.release().await.unwrap();
+                done.lock().unwrap().push(item.id);
+                JobOutcome::Done
+            }
+        },
+    );
+    let running = runtime.start(CancellationToken::new()).unwrap();
+    for id in 0..4_u32 {
+        jobs.push(
+            JobRequest::new(&queue, &Item { id })
+                .key(format!("own-slot:{id}"))
+                .limit(&key, 1),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(
+        wait_until(Duration::from_secs(30), || done.lock().unwrap().len() >= 4).await,
+        "only {:?} of 4 jobs ran",
+        done.lock().unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ids = done.lock().unwrap().clone();
+    ids.sort_unstable();
+    assert_eq!(ids, vec![0, 1, 2, 3], "each job exactly once");
+    assert_eq!(
+        max_inside.load(Ordering::SeqCst),
+        1,
+        "one at a time in the slot"
+    );
+    assert!(
+        max_outside.load(Ordering::SeqCst) >= 2,
+        "the worker held no slot: several jobs ran their part outside it together"
+    );
+    let deferred = counter("jobs_deferred_total", &queue);
+    assert!(deferred >= 1, "a job that found no slot was deferred");
+    println!(
+        "[{}] outside the slot at once: {}, deferrals {deferred}",
+        db.label,
+        max_outside.load(Ordering::SeqCst)
+    );
+    running.shutdown().await;
+}
 
 /// Three apalis workers on one queue, 2 jobs each at once: the burst is taken by several of
 /// them in parallel (more than 2 in flight), never more than the queue's 6, each job once.
