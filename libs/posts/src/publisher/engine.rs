@@ -8,7 +8,9 @@ use postiz_core::ids::{now, to_json_time};
 use postiz_core::mailer::escape_html;
 use postiz_core::notify::{Notice, NoticeKind, Notifier};
 use postiz_entity::post;
-use postiz_jobs::{JobContext, JobOutcome, JobRequest, QueueOptions, WorkerRuntime};
+use postiz_jobs::{
+    JobContext, JobOutcome, JobRequest, QueueOptions, SlotGuard, TakenSlot, WorkerRuntime,
+};
 use postiz_provider::format::to_editor_format;
 use postiz_provider::{PostItem, Provider, ProviderError, PublishOutcome, PublishedRef};
 use sea_orm::DatabaseConnection;
@@ -124,7 +126,10 @@ impl PublishEngine {
             QueueOptions::new()
                 .concurrency(concurrency)
                 .dispatchers(dispatchers)
-                .timeout(Duration::from_secs(45 * 60)),
+                .timeout(Duration::from_secs(45 * 60))
+                // The provider's limit (maxConcurrentJob) is for calls to the network: the slot
+                // is held around those, not around the database work of the step.
+                .handler_takes_slot(),
             move |job: PublishJob, ctx: JobContext| {
                 let engine = self.clone();
                 async move { engine.handle(job, ctx).await }
@@ -164,6 +169,13 @@ impl PublishEngine {
     }
 
     async fn publish_root(&self, job: &PublishJob, ctx: &JobContext) -> anyhow::Result<JobOutcome> {
+        // The slot spans the claim to the recorded outcome: a claimed post is always one of the
+        // network's `max_concurrent_jobs` in flight, so a crash leaves at most that many
+        // unconfirmed. What follows the record (notices, webhooks, the thread) runs without it.
+        // The early returns below drop it, which frees it in the background.
+        let Some(slot) = self.network_slot(ctx).await else {
+            return Ok(JobOutcome::deferred("no free slot of the network"));
+        };
         let until = now() + chrono_duration(self.settings.claim_ttl);
         let root = match pubrepo::claim(&self.db, &job.post_id, job.version, until).await? {
             Claim::Stale => return Ok(JobOutcome::done()),
@@ -221,6 +233,7 @@ impl PublishEngine {
             Ok(PublishOutcome::Published(published)) => {
                 pubrepo::mark_item_published(&self.db, &root.id, &published.id, &published.url)
                     .await?;
+                release_slot(slot).await;
                 self.root_published(&root, &channel, &published, ctx)
                     .await?;
                 Ok(JobOutcome::done())
@@ -306,6 +319,9 @@ impl PublishEngine {
             .await?;
             return Ok(JobOutcome::done());
         };
+        let Some(slot) = self.network_slot(ctx).await else {
+            return Ok(JobOutcome::deferred("no free slot of the network"));
+        };
         // Marks the reply as in flight, so a crash is seen on the next run.
         pubrepo::set_pending(&self.db, &item.id, serde_json::json!({"inFlight": true})).await?;
         let attempt = self
@@ -315,6 +331,7 @@ impl PublishEngine {
             Ok(PublishOutcome::Published(published)) => {
                 pubrepo::mark_item_published(&self.db, &item.id, &published.id, &published.url)
                     .await?;
+                release_slot(slot).await;
                 let items = repo::thread_of(&self.db, &root).await?;
                 self.after_item(&root, &items, position, ctx).await?;
                 Ok(JobOutcome::done())
@@ -456,6 +473,21 @@ impl PublishEngine {
             _ => {}
         }
         Ok(JobOutcome::done())
+    }
+
+    /// A slot of the network's concurrency limit for the publication about to be made; `None`
+    /// when none came free in time (the step is deferred). A slot table that cannot be read
+    /// defers too: the limit is never skipped.
+    async fn network_slot(&self, ctx: &JobContext) -> Option<Option<SlotGuard>> {
+        match ctx.take_slot().await {
+            Ok(TakenSlot::Held(guard)) => Some(Some(guard)),
+            Ok(TakenSlot::Unlimited) => Some(None),
+            Ok(TakenSlot::Unavailable) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot take a slot of the network's limit");
+                None
+            }
+        }
     }
 
     /// Calls the network for one item, refreshing the token when it is rejected as expired.
@@ -886,6 +918,15 @@ impl PublishEngine {
             }
         }
         Ok(redriven)
+    }
+}
+
+/// Gives the network slot back once the call is done.
+async fn release_slot(slot: Option<SlotGuard>) {
+    if let Some(slot) = slot
+        && let Err(e) = slot.release().await
+    {
+        tracing::warn!(error = %e, "cannot release the network slot; it will expire");
     }
 }
 
