@@ -86,6 +86,66 @@ async fn assert_no_mail_to(smtp: &SmtpSink, to: &str) {
     );
 }
 
+/// A burst of notices (many publications ending at once) is written in shared transactions:
+/// every one is recorded exactly once, visible as soon as its `notify` returns, and only the
+/// successes wait in the digest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notices_made_at_once_are_each_recorded_once() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com", "Acme").await;
+    let service = app.state.notifications.clone();
+    let kinds = [
+        NoticeKind::Success,
+        NoticeKind::Failure,
+        NoticeKind::Success,
+    ];
+    let burst = (0..60).map(|i| {
+        let service = service.clone();
+        let org = owner.org_id.clone();
+        async move {
+            service
+                .notify(notice(
+                    &org,
+                    kinds[i % 3],
+                    &format!("s{i}"),
+                    &format!("burst {i}"),
+                ))
+                .await;
+            // Committed when notify returns, whatever group it went out with.
+            service
+                .page(&org, 0)
+                .await
+                .unwrap()
+                .notifications
+                .iter()
+                .any(|n| n.content == format!("burst {i}"))
+        }
+    });
+    let seen = futures_util::future::join_all(burst).await;
+    assert!(
+        seen.iter().all(|s| *s),
+        "every notice readable after its notify"
+    );
+
+    let page = service.page(&owner.org_id, 0).await.unwrap();
+    assert_eq!(page.total, 60);
+    let mut contents: Vec<String> = page
+        .notifications
+        .iter()
+        .map(|n| n.content.clone())
+        .collect();
+    contents.sort();
+    contents.dedup();
+    assert_eq!(contents.len(), 60, "each notice once");
+    let digest = service.pending_digest(&owner.org_id).await.unwrap();
+    assert_eq!(digest.len(), 40, "the 40 successes wait for the digest");
+    assert!(digest.iter().all(|item| item.kind == "success"));
+    let mut subjects: Vec<&str> = digest.iter().map(|item| item.subject.as_str()).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    assert_eq!(subjects.len(), 40);
+}
+
 #[tokio::test]
 async fn the_bell_counts_unread_notifications_per_user_and_the_list_marks_them_read() {
     let app = spawn_app().await;

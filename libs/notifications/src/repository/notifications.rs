@@ -7,28 +7,68 @@ use postiz_core::ids::{new_id, now};
 use postiz_entity::{membership, notification, notification_digest_item as digest_item, user};
 use sea_orm::sea_query::{Condition, Expr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 // ---- notifications ----
 
-pub async fn insert_notification(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    content: &str,
-    link: Option<&str>,
-) -> Result<notification::Model, DbErr> {
-    notification::ActiveModel {
-        id: Set(new_id()),
-        organization_id: Set(org_id.to_string()),
-        content: Set(content.to_string()),
-        link: Set(link.map(str::to_string)),
-        created_at: Set(now()),
-        deleted_at: Set(None),
+/// A notice to record: a row of the organization's bell, and an item of its digest when the
+/// notice is mailed in the digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub organization_id: String,
+    pub content: String,
+    pub link: Option<String>,
+    pub digest: Option<DigestRow>,
+    /// When the notice was made (not when its group was written).
+    pub created_at: DateTime<Utc>,
+}
+
+/// The digest part of a [`NoticeRow`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestRow {
+    pub kind: String,
+    pub subject: String,
+}
+
+/// Inserts the notices' bell rows and digest items: two statements whatever their number.
+pub async fn insert_notices(db: &impl ConnectionTrait, rows: &[NoticeRow]) -> Result<(), DbErr> {
+    if rows.is_empty() {
+        return Ok(());
     }
-    .insert(db)
-    .await
+    notification::Entity::insert_many(rows.iter().map(|row| notification::ActiveModel {
+        id: Set(new_id()),
+        organization_id: Set(row.organization_id.clone()),
+        content: Set(row.content.clone()),
+        link: Set(row.link.clone()),
+        created_at: Set(row.created_at),
+        deleted_at: Set(None),
+    }))
+    .exec_without_returning(db)
+    .await?;
+    let items: Vec<digest_item::ActiveModel> = rows
+        .iter()
+        .filter_map(|row| {
+            let digest = row.digest.as_ref()?;
+            Some(digest_item::ActiveModel {
+                id: Set(new_id()),
+                organization_id: Set(row.organization_id.clone()),
+                kind: Set(digest.kind.clone()),
+                subject: Set(digest.subject.clone()),
+                message: Set(row.content.clone()),
+                created_at: Set(row.created_at),
+                claim_token: Set(None),
+                claimed_at: Set(None),
+            })
+        })
+        .collect();
+    if !items.is_empty() {
+        digest_item::Entity::insert_many(items)
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Live notifications of the organization created after `since`.
@@ -142,28 +182,6 @@ pub async fn recipients(db: &impl ConnectionTrait, org_id: &str) -> Result<Vec<R
 }
 
 // ---- digest items ----
-
-pub async fn insert_digest_item(
-    db: &impl ConnectionTrait,
-    org_id: &str,
-    kind: &str,
-    subject: &str,
-    message: &str,
-) -> Result<(), DbErr> {
-    digest_item::ActiveModel {
-        id: Set(new_id()),
-        organization_id: Set(org_id.to_string()),
-        kind: Set(kind.to_string()),
-        subject: Set(subject.to_string()),
-        message: Set(message.to_string()),
-        created_at: Set(now()),
-        claim_token: Set(None),
-        claimed_at: Set(None),
-    }
-    .insert(db)
-    .await
-    .map(|_| ())
-}
 
 /// Items no run holds: never claimed, or claimed by a run that stopped before `stale_before`.
 fn claimable(stale_before: DateTime<Utc>) -> Condition {

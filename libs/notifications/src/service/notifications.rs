@@ -27,7 +27,8 @@ use sea_orm::DatabaseConnection;
 
 use crate::error::NotificationsError;
 use crate::repository::notifications as repo;
-use crate::repository::notifications::Recipient;
+use crate::repository::notifications::{DigestRow, NoticeRow, Recipient};
+use crate::service::notice_writer::NoticeWriter;
 
 /// The subject of a digest holding more than one notification (Postiz's).
 pub const DIGEST_SUBJECT: &str = "[Postiz] Your latest notifications";
@@ -80,11 +81,16 @@ pub struct DigestRun {
 pub struct NotificationService {
     db: DatabaseConnection,
     mailer: Mailer,
+    writer: NoticeWriter,
 }
 
 impl NotificationService {
     pub fn new(db: DatabaseConnection, mailer: Mailer) -> Self {
-        Self { db, mailer }
+        Self {
+            writer: NoticeWriter::new(db.clone()),
+            db,
+            mailer,
+        }
     }
 
     /// Notifications of the organization the user has not seen: created after the user last
@@ -256,21 +262,25 @@ fn kind_name(kind: NoticeKind) -> &'static str {
 impl Notifier for NotificationService {
     async fn notify(&self, notice: Notice) {
         let org = notice.organization_id.as_str();
-        if let Err(e) =
-            repo::insert_notification(&self.db, org, &notice.message, notice.link.as_deref()).await
-        {
-            tracing::error!(organization = %org, error = %e, subject = %notice.subject, "cannot record the in-app notification");
-        }
         let kind = kind_name(notice.kind);
-        let result = match notice.kind {
-            NoticeKind::Success => {
-                repo::insert_digest_item(&self.db, org, kind, &notice.subject, &notice.message)
-                    .await
-                    .map_err(anyhow::Error::from)
-            }
-            NoticeKind::Failure | NoticeKind::Info => self.email_now(&notice, kind).await,
+        // Successes wait for the digest; the rest are mailed now.
+        let digest = (notice.kind == NoticeKind::Success).then(|| DigestRow {
+            kind: kind.to_string(),
+            subject: notice.subject.clone(),
+        });
+        let row = NoticeRow {
+            organization_id: org.to_string(),
+            content: notice.message.clone(),
+            link: notice.link.clone(),
+            digest,
+            created_at: now(),
         };
-        if let Err(e) = result {
+        if let Err(e) = self.writer.write(row).await {
+            tracing::error!(organization = %org, error = %e, subject = %notice.subject, "cannot record the notification");
+        }
+        if notice.kind != NoticeKind::Success
+            && let Err(e) = self.email_now(&notice, kind).await
+        {
             tracing::error!(organization = %org, kind, error = %format!("{e:#}"), subject = %notice.subject, "cannot e-mail the notification");
         }
     }
