@@ -18,6 +18,7 @@ mod m20261122_000033_create_post_comments;
 mod m20261122_000040_create_notifications;
 mod m20261122_000041_create_webhooks;
 mod m20261122_000050_index_repeating_posts;
+mod m20261122_000051_index_post_threads;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000040_create_notifications::Migration),
             Box::new(m20261122_000041_create_webhooks::Migration),
             Box::new(m20261122_000050_index_repeating_posts::Migration),
+            Box::new(m20261122_000051_index_post_threads::Migration),
         ]
     }
 }

@@ -221,8 +221,10 @@ pub async fn thread_of(
     db: &impl ConnectionTrait,
     root: &post::Model,
 ) -> Result<Vec<post::Model>, DbErr> {
+    // Every column of `ix_posts_group_org_channel`, so no planner prefers another index.
     post::Entity::find()
         .filter(post::Column::GroupId.eq(root.group_id.as_str()))
+        .filter(post::Column::OrganizationId.eq(root.organization_id.as_str()))
         .filter(post::Column::IntegrationId.eq(root.integration_id.as_str()))
         .filter(post::Column::DeletedAt.is_null())
         .order_by_asc(post::Column::Position)
@@ -399,6 +401,7 @@ pub async fn change_date(
         .col_expr(post::Column::PublishDate, Expr::value(date))
         .col_expr(post::Column::UpdatedAt, Expr::value(now()))
         .filter(post::Column::GroupId.eq(root.group_id.as_str()))
+        .filter(post::Column::OrganizationId.eq(root.organization_id.as_str()))
         .filter(post::Column::IntegrationId.eq(root.integration_id.as_str()))
         .filter(post::Column::DeletedAt.is_null());
     if requeue {
