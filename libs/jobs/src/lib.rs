@@ -104,8 +104,8 @@
 //! `defer_delay` (5 s) later under `{key}:deferN`, so a saturated provider never holds workers
 //! that other jobs could use. A queue registered with [`QueueOptions::handler_takes_slot`]
 //! leaves the slot to its handler, which holds it only around the work the limit is for
-//! ([`JobContext::take_slot`]; the publisher: from its claim on the post to the recorded
-//! answer of the network, not the notifications and webhooks after it) and answers [`JobOutcome::Deferred`] when none came free in time. Handlers can
+//! ([`JobContext::take_slot`]; the publisher: from its claim on the post to the network's
+//! answer, not the writes, notifications and webhooks after it) and answers [`JobOutcome::Deferred`] when none came free in time. Handlers can
 //! also take slots of other keys ([`JobContext::limiter`]).
 //!
 //! # Shutdown and crashes

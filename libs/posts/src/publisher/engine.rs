@@ -169,9 +169,10 @@ impl PublishEngine {
     }
 
     async fn publish_root(&self, job: &PublishJob, ctx: &JobContext) -> anyhow::Result<JobOutcome> {
-        // The slot spans the claim to the recorded outcome: a claimed post is always one of the
-        // network's `max_concurrent_jobs` in flight, so a crash leaves at most that many
-        // unconfirmed. What follows the record (notices, webhooks, the thread) runs without it.
+        // The slot spans the claim to the network's answer: a claimed post that has not reached
+        // the network is always one of its `max_concurrent_jobs`, so a crash strands at most
+        // that many unsent. Recording the answer, notices, webhooks and the thread run without
+        // it (a crash between answer and record leaves the post unconfirmed, never resent).
         // The early returns below drop it, which frees it in the background.
         let Some(slot) = self.network_slot(ctx).await else {
             return Ok(JobOutcome::deferred("no free slot of the network"));
@@ -228,12 +229,12 @@ impl PublishEngine {
         let renewer = self.renew_claim_while_running(&root);
         let attempt = self.attempt(&root, &channel, &root, None).await;
         renewer.abort();
+        release_slot(slot).await;
 
         match attempt {
             Ok(PublishOutcome::Published(published)) => {
                 pubrepo::mark_item_published(&self.db, &root.id, &published.id, &published.url)
                     .await?;
-                release_slot(slot).await;
                 self.root_published(&root, &channel, &published, ctx)
                     .await?;
                 Ok(JobOutcome::done())
@@ -327,11 +328,11 @@ impl PublishEngine {
         let attempt = self
             .attempt(&root, &channel, &item, Some((&root_ref, &parent)))
             .await;
+        release_slot(slot).await;
         match attempt {
             Ok(PublishOutcome::Published(published)) => {
                 pubrepo::mark_item_published(&self.db, &item.id, &published.id, &published.url)
                     .await?;
-                release_slot(slot).await;
                 let items = repo::thread_of(&self.db, &root).await?;
                 self.after_item(&root, &items, position, ctx).await?;
                 Ok(JobOutcome::done())
