@@ -129,9 +129,9 @@ pub struct QueueOptions {
     /// another; several take a burst in parallel. Default 1.
     pub dispatchers: usize,
     /// The handler takes the job's concurrency slot itself ([`crate::JobContext::take_slot`])
-    /// around the part the limit is for (the network call), instead of the worker holding it
-    /// for the whole run: the database work before and after no longer counts against the
-    /// network's limit. Default false.
+    /// around the part the limit is for (a publication in flight), instead of the worker
+    /// holding it for the whole run: the work after it no longer counts against the limit.
+    /// Default false.
     pub handler_takes_slot: bool,
 }
 

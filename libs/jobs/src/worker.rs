@@ -116,6 +116,17 @@ pub enum TakenSlot {
     Unavailable,
 }
 
+impl TakenSlot {
+    /// Gives a held slot back; a failure is logged and the lease then expires by itself.
+    pub async fn release(self) {
+        if let Self::Held(guard) = self
+            && let Err(e) = guard.release().await
+        {
+            tracing::warn!(error = %e, "cannot release the concurrency slot; it will expire");
+        }
+    }
+}
+
 /// What a handler knows about the job it runs, and its way to push follow-ups.
 #[derive(Debug, Clone)]
 pub struct JobContext {
@@ -796,10 +807,8 @@ impl QueueRuntime {
         let outcome = result.unwrap_or_else(|panic| JobOutcome::Failed {
             reason: format!("the handler panicked: {}", panic_message(panic.as_ref())),
         });
-        if let Some(slot) = slot
-            && let Err(e) = slot.release().await
-        {
-            tracing::warn!(error = %e, "cannot release the concurrency slot; it will expire");
+        if let Some(slot) = slot {
+            TakenSlot::Held(slot).release().await;
         }
         metrics::histogram!("job_duration_seconds", "queue" => self.name.clone())
             .record(started.elapsed().as_secs_f64());

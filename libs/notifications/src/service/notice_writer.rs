@@ -46,7 +46,7 @@ impl NoticeWriter {
         let (written, done) = oneshot::channel();
         if let Err(mpsc::error::SendError(pending)) = queue.send(Pending { row, written }) {
             // The task is gone (it only ends with the service): write this one alone.
-            return write_group(&self.db, std::slice::from_ref(&pending.row)).await;
+            return write_group(&self.db, vec![pending.row]).await;
         }
         done.await
             .unwrap_or_else(|_| Err("the notice writer stopped".to_string()))
@@ -58,7 +58,7 @@ async fn run(db: DatabaseConnection, mut receiver: mpsc::UnboundedReceiver<Pendi
     let mut group = Vec::with_capacity(MAX_GROUP);
     while receiver.recv_many(&mut group, MAX_GROUP).await > 0 {
         let rows: Vec<NoticeRow> = group.iter().map(|p| p.row.clone()).collect();
-        match write_group(&db, &rows).await {
+        match write_group(&db, rows).await {
             Ok(()) => {
                 for pending in group.drain(..) {
                     let _ = pending.written.send(Ok(()));
@@ -67,7 +67,7 @@ async fn run(db: DatabaseConnection, mut receiver: mpsc::UnboundedReceiver<Pendi
             // One notice must not take the others down with it: each is tried on its own.
             Err(_) => {
                 for pending in group.drain(..) {
-                    let alone = write_group(&db, std::slice::from_ref(&pending.row)).await;
+                    let alone = write_group(&db, vec![pending.row]).await;
                     let _ = pending.written.send(alone);
                 }
             }
@@ -75,8 +75,7 @@ async fn run(db: DatabaseConnection, mut receiver: mpsc::UnboundedReceiver<Pendi
     }
 }
 
-async fn write_group(db: &DatabaseConnection, rows: &[NoticeRow]) -> Result<(), String> {
-    let rows = rows.to_vec();
+async fn write_group(db: &DatabaseConnection, rows: Vec<NoticeRow>) -> Result<(), String> {
     write_transaction(db, |tx| {
         Box::pin(async move { repo::insert_notices(tx, &rows).await })
     })

@@ -8,9 +8,7 @@ use postiz_core::ids::{now, to_json_time};
 use postiz_core::mailer::escape_html;
 use postiz_core::notify::{Notice, NoticeKind, Notifier};
 use postiz_entity::post;
-use postiz_jobs::{
-    JobContext, JobOutcome, JobRequest, QueueOptions, SlotGuard, TakenSlot, WorkerRuntime,
-};
+use postiz_jobs::{JobContext, JobOutcome, JobRequest, QueueOptions, TakenSlot, WorkerRuntime};
 use postiz_provider::format::to_editor_format;
 use postiz_provider::{PostItem, Provider, ProviderError, PublishOutcome, PublishedRef};
 use sea_orm::DatabaseConnection;
@@ -127,8 +125,9 @@ impl PublishEngine {
                 .concurrency(concurrency)
                 .dispatchers(dispatchers)
                 .timeout(Duration::from_secs(45 * 60))
-                // The provider's limit (maxConcurrentJob) is for calls to the network: the slot
-                // is held around those, not around the database work of the step.
+                // The provider's limit (maxConcurrentJob) is for publications in flight: the
+                // step holds the slot from its claim to the network's answer, not through the
+                // database work after it (see `publish_root`).
                 .handler_takes_slot(),
             move |job: PublishJob, ctx: JobContext| {
                 let engine = self.clone();
@@ -229,7 +228,7 @@ impl PublishEngine {
         let renewer = self.renew_claim_while_running(&root);
         let attempt = self.attempt(&root, &channel, &root, None).await;
         renewer.abort();
-        release_slot(slot).await;
+        slot.release().await;
 
         match attempt {
             Ok(PublishOutcome::Published(published)) => {
@@ -328,7 +327,7 @@ impl PublishEngine {
         let attempt = self
             .attempt(&root, &channel, &item, Some((&root_ref, &parent)))
             .await;
-        release_slot(slot).await;
+        slot.release().await;
         match attempt {
             Ok(PublishOutcome::Published(published)) => {
                 pubrepo::mark_item_published(&self.db, &item.id, &published.id, &published.url)
@@ -479,11 +478,10 @@ impl PublishEngine {
     /// A slot of the network's concurrency limit for the publication about to be made; `None`
     /// when none came free in time (the step is deferred). A slot table that cannot be read
     /// defers too: the limit is never skipped.
-    async fn network_slot(&self, ctx: &JobContext) -> Option<Option<SlotGuard>> {
+    async fn network_slot(&self, ctx: &JobContext) -> Option<TakenSlot> {
         match ctx.take_slot().await {
-            Ok(TakenSlot::Held(guard)) => Some(Some(guard)),
-            Ok(TakenSlot::Unlimited) => Some(None),
             Ok(TakenSlot::Unavailable) => None,
+            Ok(slot) => Some(slot),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot take a slot of the network's limit");
                 None
@@ -919,15 +917,6 @@ impl PublishEngine {
             }
         }
         Ok(redriven)
-    }
-}
-
-/// Gives the network slot back once the call is done.
-async fn release_slot(slot: Option<SlotGuard>) {
-    if let Some(slot) = slot
-        && let Err(e) = slot.release().await
-    {
-        tracing::warn!(error = %e, "cannot release the network slot; it will expire");
     }
 }
 
