@@ -14,6 +14,11 @@ use sea_orm::{
 
 use crate::settings::Settings;
 
+/// Rows SQLite's connection thread may hand over before the reading task takes them. sqlx's
+/// default (50) makes a query of a few hundred rows (a calendar week) ping-pong between that
+/// thread and the task once the buffer is full, a thread switch per row on a busy server.
+const SQLITE_ROW_BUFFER: usize = 1024;
+
 /// Opens the pool. SQLite runs in WAL mode with a busy timeout so the HTTP server and the
 /// workers share the file safely.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
@@ -39,6 +44,7 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                .row_buffer_size(SQLITE_ROW_BUFFER)
         });
     Database::connect(options).await
 }
