@@ -128,6 +128,10 @@ impl Store {
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                // The short-step busy handler the application's pool has (see that crate).
+                .after_connect(|conn, _| {
+                    Box::pin(postiz_sqlite_busy::install(conn, Duration::from_secs(10)))
+                })
                 .connect_with(options)
                 .await?;
             Ok(Self::Sqlite(pool))
