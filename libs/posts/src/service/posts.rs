@@ -454,9 +454,9 @@ impl PostsService {
             )));
         }
         let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
-        let (mut rows, tags) =
-            crate::service::tags::calendar_posts(&self.db, org_id, from, to).await?;
+        let mut rows = repo::calendar::<repo::PostSummaryRow>(&self.db, org_id, from, to).await?;
         rows.retain(|row| channels.contains_key(&row.integration_id));
+        let tags = crate::service::tags::tags_of_calendar(&self.db, org_id, from, to).await?;
         let mut posts = Vec::with_capacity(rows.len());
         for row in &rows {
             let Some(channel) = channels.get(&row.integration_id) else {

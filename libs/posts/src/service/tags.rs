@@ -16,7 +16,6 @@ use postiz_entity::tag;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::error::PostsError;
-use crate::repository::posts::PostSummaryRow;
 use crate::repository::tags as repo;
 
 /// The color of a tag created by [`attach_by_label`] (the dashboard's default color).
@@ -231,34 +230,26 @@ pub async fn tags_of(
     Ok(out)
 }
 
-/// The root posts the calendar shows between `from` and `to`, once each, and the live tags
-/// of each (by post id, oldest tag first as [`tags_of`] gives them), read in one query.
-pub async fn calendar_posts(
+/// The live tags of the root posts the calendar shows between `from` and `to`, oldest tag
+/// first, keyed by post id.
+pub async fn tags_of_calendar(
     db: &impl ConnectionTrait,
     org_id: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<(Vec<PostSummaryRow>, HashMap<String, Vec<tag::Model>>), PostsError> {
-    let mut posts: Vec<PostSummaryRow> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut tags: HashMap<String, Vec<tag::Model>> = HashMap::new();
-    // A post comes once per tag it is linked to (deleted tags as NULL), at least once.
-    for (post, tag) in repo::calendar_with_tags(db, org_id, from, to).await? {
-        if let Some(tag) = tag {
-            tags.entry(post.id.clone()).or_default().push(tag);
-        }
-        if seen.insert(post.id.clone()) {
-            posts.push(post);
-        }
+) -> Result<HashMap<String, Vec<tag::Model>>, PostsError> {
+    let mut out: HashMap<String, Vec<tag::Model>> = HashMap::new();
+    for (post_id, t) in repo::tags_of_calendar(db, org_id, from, to).await? {
+        out.entry(post_id).or_default().push(t);
     }
-    for list in tags.values_mut() {
-        list.sort_by(|a, b| {
+    for tags in out.values_mut() {
+        tags.sort_by(|a, b| {
             a.created_at
                 .cmp(&b.created_at)
                 .then_with(|| a.id.cmp(&b.id))
         });
     }
-    Ok((posts, tags))
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -507,7 +498,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn calendar_posts_are_the_weeks_and_earlier_repeating_ones_once_with_live_tags() {
+    async fn tags_of_calendar_reads_the_weeks_posts_and_earlier_repeating_ones() {
         use sea_orm::ActiveValue::Set as ActiveSet;
         let dir = tempfile::tempdir().unwrap();
         let db = database(dir.path()).await;
@@ -547,12 +538,6 @@ mod tests {
         attach(&db, &org, &in_week, pairs(&["B", "A", "Gone"]))
             .await
             .unwrap();
-        // Untagged, and tagged only with a tag that gets deleted: shown, without tags.
-        let untagged = dated(post(&db, &org).await, 3, None).await;
-        let only_deleted = dated(post(&db, &org).await, 4, None).await;
-        attach(&db, &org, &only_deleted, pairs(&["Gone"]))
-            .await
-            .unwrap();
         tag::ActiveModel {
             id: ActiveSet(
                 repo::list(&db, &org)
@@ -570,20 +555,15 @@ mod tests {
         .await
         .unwrap();
 
-        let (posts, by_post) = calendar_posts(&db, &org, at(0), at(7)).await.unwrap();
-        let mut ids: Vec<&String> = posts.iter().map(|p| &p.id).collect();
+        let by_post = tags_of_calendar(&db, &org, at(0), at(7)).await.unwrap();
+        let mut ids: Vec<&String> = by_post.keys().collect();
         ids.sort();
-        let mut expected = vec![&in_week, &repeating, &untagged, &only_deleted];
+        let mut expected = vec![&in_week, &repeating];
         expected.sort();
         assert_eq!(
             ids, expected,
-            "the week's posts and the earlier repeating one, each once"
+            "the week's posts and the earlier repeating one"
         );
-        let mut tagged: Vec<&String> = by_post.keys().collect();
-        tagged.sort();
-        let mut expected = vec![&in_week, &repeating];
-        expected.sort();
-        assert_eq!(tagged, expected, "only live tags are listed");
         // Oldest tag first, as tags_of returns them.
         assert_eq!(names(&by_post[&in_week]), vec!["B", "A"]);
         assert_eq!(
