@@ -19,11 +19,6 @@ use crate::settings::Settings;
 /// thread and the task once the buffer is full, a thread switch per row on a busy server.
 const SQLITE_ROW_BUFFER: usize = 1024;
 
-/// How long a statement waits for another connection's lock before "database is locked".
-/// The waiting is done by [`postiz_sqlite_busy`]'s handler, in steps far shorter than
-/// SQLite's default (see there).
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Opens the pool. SQLite runs in WAL mode with a busy timeout so the HTTP server and the
 /// workers share the file safely; every connection gets the short-step busy handler.
 pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
@@ -47,13 +42,16 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .busy_timeout(postiz_sqlite_busy::TIMEOUT)
                 .foreign_keys(true)
                 .row_buffer_size(SQLITE_ROW_BUFFER)
         })
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_connect(|conn, _| {
-                Box::pin(postiz_sqlite_busy::install(conn, SQLITE_BUSY_TIMEOUT))
+                Box::pin(postiz_sqlite_busy::install(
+                    conn,
+                    postiz_sqlite_busy::TIMEOUT,
+                ))
             })
         });
     Database::connect(options).await

@@ -3,7 +3,6 @@
 //! (idempotent insert through apalis' sink query, lease rows, job look-up).
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use apalis::prelude::{TaskBuilder, TaskId};
 use sea_orm::sqlx::postgres::PgPoolOptions;
@@ -124,13 +123,16 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(postiz_sqlite_busy::TIMEOUT)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 // The short-step busy handler the application's pool has (see that crate).
                 .after_connect(|conn, _| {
-                    Box::pin(postiz_sqlite_busy::install(conn, Duration::from_secs(10)))
+                    Box::pin(postiz_sqlite_busy::install(
+                        conn,
+                        postiz_sqlite_busy::TIMEOUT,
+                    ))
                 })
                 .connect_with(options)
                 .await?;

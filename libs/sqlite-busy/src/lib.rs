@@ -13,6 +13,11 @@ use std::time::Duration;
 use sea_orm::sqlx;
 use sea_orm::sqlx::sqlite::SqliteConnection;
 
+/// How long a statement waits for another connection's lock before "database is locked":
+/// the timeout every pool of the workspace passes to [`install`] (and to sqlx's own handler,
+/// which `install` then replaces).
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The first wait after finding the lock taken.
 const FIRST_STEP_MICROS: u64 = 50;
 /// Doublings before the step stops growing (50 µs << 4 would be 800 µs: capped).
