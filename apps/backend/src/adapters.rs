@@ -2,14 +2,12 @@
 //! posts see channels and media through `postiz_posts::ports`, channels tell posts about deleted
 //! channels through `postiz_channels::ChannelHooks`.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use postiz_channels::{Channel, ChannelHooks, ChannelService};
 use postiz_media::MediaService;
-use postiz_posts::ports::{ChannelView, Channels, MediaRef, MediaResolver};
+use postiz_posts::ports::{ChannelView, Channels, MediaRef, MediaResolver, PublishChannel};
 use postiz_posts::service::posts::PostsService;
-use postiz_provider::{ChannelAuth, MediaItem, Provider, ProviderError};
+use postiz_provider::{ChannelAuth, MediaItem, ProviderError};
 
 /// The channels module as the posts module sees it.
 pub struct ChannelsForPosts(pub ChannelService);
@@ -42,14 +40,19 @@ impl Channels for ChannelsForPosts {
         Ok(self.0.find(org_id, channel_id).await?.map(view))
     }
 
-    async fn auth_for_publish(
+    async fn for_publish(
         &self,
+        org_id: &str,
         channel_id: &str,
-    ) -> Result<(Arc<dyn Provider>, ChannelAuth), ProviderError> {
-        self.0
-            .channel_auth(channel_id)
-            .await
-            .map_err(ProviderError::from)
+    ) -> anyhow::Result<Option<PublishChannel>> {
+        Ok(self
+            .0
+            .channel_with_auth(org_id, channel_id)
+            .await?
+            .map(|(channel, auth)| PublishChannel {
+                view: view(channel),
+                auth: auth.map_err(ProviderError::from),
+            }))
     }
 
     async fn refresh_after_unauthorized(

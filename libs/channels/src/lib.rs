@@ -43,6 +43,9 @@
 //! // `ChannelConfig::refresh_margin` (5 minutes):
 //! async fn channel_auth(&self, channel_id: &str)
 //!     -> Result<(Arc<dyn Provider>, ChannelAuth), ChannelError>;
+//! // Both from one read: the organization's channel and what `channel_auth` answers for it.
+//! async fn channel_with_auth(&self, org_id: &str, channel_id: &str)
+//!     -> Result<Option<ChannelWithAuth>, ChannelError>;
 //! // After a provider call failed with `ProviderError::RefreshNeeded` (a 401):
 //! async fn refresh_after_unauthorized(&self, channel_id: &str)
 //!     -> Result<(Arc<dyn Provider>, ChannelAuth), ChannelError>;
@@ -92,8 +95,8 @@ pub mod service;
 pub use error::ChannelError;
 pub use hooks::ChannelHooks;
 pub use service::{
-    AuthUrlOptions, Channel, ChannelConfig, ChannelService, ConnectInput, Connected, CustomerRef,
-    SweepReport,
+    AuthUrlOptions, Channel, ChannelConfig, ChannelService, ChannelWithAuth, ConnectInput,
+    Connected, CustomerRef, SweepReport,
 };
 
 /// Mounts `/integrations`.

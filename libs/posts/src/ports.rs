@@ -25,6 +25,16 @@ pub struct ChannelView {
     pub additional_settings: Vec<AdditionalSetting>,
 }
 
+/// A channel and the means to publish on it.
+pub struct PublishChannel {
+    pub view: ChannelView,
+    /// The provider and credentials, refreshed first when the token is about to expire.
+    /// `Err` carries the class the publisher acts on (for example `RefreshNeeded` when the
+    /// refresh failed and the channel now needs reconnecting, `Config` when the channel is
+    /// disabled).
+    pub auth: Result<(Arc<dyn Provider>, ChannelAuth), ProviderError>,
+}
+
 /// The channels module, as posts uses it.
 #[async_trait]
 pub trait Channels: Send + Sync {
@@ -34,13 +44,13 @@ pub trait Channels: Send + Sync {
     /// One channel of the organization, if it exists and is not deleted.
     async fn get(&self, org_id: &str, channel_id: &str) -> anyhow::Result<Option<ChannelView>>;
 
-    /// The provider and credentials to publish with, refreshed first when the token is about
-    /// to expire. `Err` carries the class the publisher acts on (for example `RefreshNeeded`
-    /// when the refresh failed and the channel now needs reconnecting).
-    async fn auth_for_publish(
+    /// One channel of the organization to publish with, from one read; `None` if it does not
+    /// exist or is deleted.
+    async fn for_publish(
         &self,
+        org_id: &str,
         channel_id: &str,
-    ) -> Result<(Arc<dyn Provider>, ChannelAuth), ProviderError>;
+    ) -> anyhow::Result<Option<PublishChannel>>;
 
     /// Refreshes the token after the network answered 401; a failed refresh marks the channel
     /// as needing reconnection and notifies the organization.

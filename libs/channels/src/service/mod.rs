@@ -17,7 +17,7 @@ use postiz_provider::{AdditionalSetting, ChannelAuth, Provider, ProviderRegistry
 use sea_orm::DatabaseConnection;
 
 pub use connect::{AuthUrlOptions, ConnectInput, Connected};
-pub use tokens::SweepReport;
+pub use tokens::{ChannelWithAuth, SweepReport};
 
 use crate::error::ChannelError;
 use crate::hooks::ChannelHooks;

@@ -14,9 +14,15 @@ use postiz_core::notify::{Notice, NoticeKind};
 use postiz_entity::integration;
 use postiz_provider::{ChannelAuth, Provider, ProviderError};
 
-use super::{ChannelService, expiry_of};
+use super::{Channel, ChannelService, expiry_of};
 use crate::error::ChannelError;
 use crate::repository as repo;
+
+/// A channel and what [`ChannelService::channel_auth`] answers for it, from one read.
+pub type ChannelWithAuth = (
+    Channel,
+    Result<(Arc<dyn Provider>, ChannelAuth), ChannelError>,
+);
 
 /// Pause between two looks at a lock held by another refresh.
 const LOCK_POLL: Duration = Duration::from_millis(100);
@@ -82,6 +88,33 @@ impl ChannelService {
         channel_id: &str,
     ) -> Result<(Arc<dyn Provider>, ChannelAuth), ChannelError> {
         let row = self.usable_row(channel_id).await?;
+        self.auth_for_row(row).await
+    }
+
+    /// The organization's channel and, read from the same row, what
+    /// [`channel_auth`](Self::channel_auth) answers for it: the publisher needs both for every
+    /// publication, and one read is half the queries. `None`: no such live channel.
+    pub async fn channel_with_auth(
+        &self,
+        org_id: &str,
+        channel_id: &str,
+    ) -> Result<Option<ChannelWithAuth>, ChannelError> {
+        let Some(row) = repo::find_in_org(self.db(), org_id, channel_id).await? else {
+            return Ok(None);
+        };
+        let channel = Channel::from_row(row.clone(), None);
+        let auth = match check_usable(&row) {
+            Ok(()) => self.auth_for_row(row).await,
+            Err(e) => Err(e),
+        };
+        Ok(Some((channel, auth)))
+    }
+
+    /// [`channel_auth`](Self::channel_auth) for a row that passed `check_usable`.
+    async fn auth_for_row(
+        &self,
+        row: integration::Model,
+    ) -> Result<(Arc<dyn Provider>, ChannelAuth), ChannelError> {
         let provider = self.provider_of(&row)?;
         let margin = self.inner.config.refresh_margin;
         let row = if provider.capabilities().refreshable && expires_within(&row, margin) {

@@ -10,13 +10,16 @@ use postiz_core::notify::{Notice, NoticeKind, Notifier};
 use postiz_entity::post;
 use postiz_jobs::{JobContext, JobOutcome, JobRequest, QueueOptions, TakenSlot, WorkerRuntime};
 use postiz_provider::format::to_editor_format;
-use postiz_provider::{PostItem, Provider, ProviderError, PublishOutcome, PublishedRef};
+use postiz_provider::{
+    ChannelAuth, PostItem, Provider, ProviderError, PublishOutcome, PublishedRef,
+};
 use sea_orm::DatabaseConnection;
 
 use super::Publisher;
 use super::job::{PublishJob, QUEUE_NAME, Step};
 use crate::ports::{
     ChannelView, Channels, MediaRef, MediaResolver, PostEvent, PostEventChannel, PostListener,
+    PublishChannel,
 };
 use crate::repository::posts::{self as repo, DRAFT, PUBLISHED, QUEUE};
 use crate::repository::publishing::{self as pubrepo, Claim};
@@ -191,9 +194,12 @@ impl PublishEngine {
             }
             Claim::Claimed(root) => *root,
         };
-        let Some(channel) = self
+        let Some(PublishChannel {
+            view: channel,
+            auth,
+        }) = self
             .channels
-            .get(&root.organization_id, &root.integration_id)
+            .for_publish(&root.organization_id, &root.integration_id)
             .await?
         else {
             self.fail_root(&root, None, "The channel of this post was deleted")
@@ -226,7 +232,7 @@ impl PublishEngine {
         }
 
         let renewer = self.renew_claim_while_running(&root);
-        let attempt = self.attempt(&root, &channel, &root, None).await;
+        let attempt = self.attempt(&root, &channel, auth, &root, None).await;
         renewer.abort();
         slot.release().await;
 
@@ -291,9 +297,12 @@ impl PublishEngine {
         if item.state != QUEUE && item.state != PUBLISHED && item.state != DRAFT {
             return Ok(JobOutcome::done());
         }
-        let Some(channel) = self
+        let Some(PublishChannel {
+            view: channel,
+            auth,
+        }) = self
             .channels
-            .get(&root.organization_id, &root.integration_id)
+            .for_publish(&root.organization_id, &root.integration_id)
             .await?
         else {
             return Ok(JobOutcome::done());
@@ -325,7 +334,7 @@ impl PublishEngine {
         // Marks the reply as in flight, so a crash is seen on the next run.
         pubrepo::set_pending(&self.db, &item.id, serde_json::json!({"inFlight": true})).await?;
         let attempt = self
-            .attempt(&root, &channel, &item, Some((&root_ref, &parent)))
+            .attempt(&root, &channel, auth, &item, Some((&root_ref, &parent)))
             .await;
         slot.release().await;
         match attempt {
@@ -384,9 +393,12 @@ impl PublishEngine {
         else {
             return Ok(JobOutcome::done());
         };
-        let Some(channel) = self
+        let Some(PublishChannel {
+            view: channel,
+            auth,
+        }) = self
             .channels
-            .get(&root.organization_id, &root.integration_id)
+            .for_publish(&root.organization_id, &root.integration_id)
             .await?
         else {
             return Ok(JobOutcome::done());
@@ -396,7 +408,7 @@ impl PublishEngine {
             let until = now() + chrono_duration(self.settings.check_interval * 3);
             pubrepo::renew_claim(&self.db, &root.id, root.version, until).await?;
         }
-        let outcome = match self.channels.auth_for_publish(&channel.id).await {
+        let outcome = match auth {
             Ok((provider, auth)) => provider.check_status(&auth, &pending).await,
             Err(e) => Err(e),
         };
@@ -489,15 +501,17 @@ impl PublishEngine {
         }
     }
 
-    /// Calls the network for one item, refreshing the token when it is rejected as expired.
+    /// Calls the network for one item with the channel's `auth`, refreshing the token when
+    /// it is rejected as expired.
     async fn attempt(
         &self,
         root: &post::Model,
         channel: &ChannelView,
+        auth: Result<(Arc<dyn Provider>, ChannelAuth), ProviderError>,
         item: &post::Model,
         reply_to: Option<(&PublishedRef, &PublishedRef)>,
     ) -> Result<PublishOutcome, Failure> {
-        let (provider, mut auth) = match self.channels.auth_for_publish(&channel.id).await {
+        let (provider, mut auth) = match auth {
             Ok(pair) => pair,
             Err(e) => return Err(self.classify(channel, e).await),
         };
