@@ -19,6 +19,7 @@ mod m20261122_000040_create_notifications;
 mod m20261122_000041_create_webhooks;
 mod m20261122_000050_index_repeating_posts;
 mod m20261122_000051_index_post_threads;
+mod m20261207_000060_calendar_changes;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000041_create_webhooks::Migration),
             Box::new(m20261122_000050_index_repeating_posts::Migration),
             Box::new(m20261122_000051_index_post_threads::Migration),
+            Box::new(m20261207_000060_calendar_changes::Migration),
         ]
     }
 }

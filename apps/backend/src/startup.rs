@@ -171,6 +171,7 @@ impl AppState {
             providers.clone(),
             media_port.clone(),
             publisher.clone(),
+            settings.server.calendar_cache_mb.saturating_mul(1 << 20),
         );
         channels.register_hooks(Arc::new(crate::adapters::PostsOfDeletedChannels(
             posts.clone(),

@@ -336,6 +336,47 @@ impl<T: Apiv2Schema> OperationModifier for Reply<T> {
     }
 }
 
+/// A 200 JSON reply serialized earlier (a cached answer), documented as `T`.
+pub struct PreparedJson<T> {
+    body: Bytes,
+    shape: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> PreparedJson<T> {
+    /// `body` must be `T` serialized.
+    pub fn new(body: Bytes) -> Self {
+        Self {
+            body,
+            shape: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T> Responder for PreparedJson<T> {
+    type Body = actix_web::body::BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
+            .body(self.body)
+    }
+}
+
+impl<T: Apiv2Schema> Apiv2Schema for PreparedJson<T> {
+    fn name() -> Option<String> {
+        T::name()
+    }
+    fn raw_schema() -> DefaultSchemaRaw {
+        T::raw_schema()
+    }
+}
+
+impl<T: Apiv2Schema> OperationModifier for PreparedJson<T> {
+    fn update_response(op: &mut DefaultOperationRaw) {
+        Json::<T>::update_response(op);
+    }
+}
+
 /// An empty 200 reply with headers and cookies (Postiz's `change-org` and `logout`).
 pub struct EmptyReply {
     inner: Reply<()>,

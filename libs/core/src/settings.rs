@@ -124,6 +124,7 @@ pub struct ServerSettings {
     pub workers: usize,
     pub json_limit: usize,
     pub posts_json_limit: usize,
+    pub calendar_cache_mb: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

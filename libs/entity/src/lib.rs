@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table. Behaviour lives in the modules' repositories.
 
+pub mod calendar_change;
 pub mod customer;
 pub mod enums;
 pub mod integration;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::channels::{Networks, by_identifier, connect_mastodon, list, mount_mastodon};
 use crate::helpers::{Session, TestApp, spawn_app_with};
 
-async fn app_with_channel() -> (Networks, TestApp, Session, String) {
+pub(crate) async fn app_with_channel() -> (Networks, TestApp, Session, String) {
     let nets = Networks::start().await;
     mount_mastodon(&nets.mastodon, "write:statuses profile write:media").await;
     let app = spawn_app_with(nets.options()).await;
@@ -315,7 +315,7 @@ async fn another_organization_cannot_see_or_touch_posts() {
     assert_eq!(calendar["p"].as_array().map(Vec::len), Some(0));
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod calendar;
 mod channel_tokens;
 mod channels;
 mod dashboard;

@@ -5,7 +5,7 @@ use paperclip::actix::{api_v2_operation, web};
 use postiz_auth::authz::WritePosts;
 use postiz_auth::{OrgContext, Require};
 use postiz_core::AppError;
-use postiz_core::http::{JsonLimit, Reply, ValidatedJson, ValidatedQuery};
+use postiz_core::http::{JsonLimit, PreparedJson, Reply, ValidatedJson, ValidatedQuery};
 
 use crate::dto::posts::{
     CalendarQuery, CalendarResponse, ChangeDateRequest, ChangeDateResponse, CommentRequest,
@@ -49,8 +49,10 @@ async fn calendar(
     org: OrgContext,
     posts: web::Data<PostsService>,
     query: ValidatedQuery<CalendarQuery>,
-) -> Result<web::Json<CalendarResponse>, AppError> {
-    Ok(web::Json(posts.calendar(org.org_id(), &query).await?))
+) -> Result<PreparedJson<CalendarResponse>, AppError> {
+    Ok(PreparedJson::new(
+        posts.calendar_json(org.org_id(), &query).await?,
+    ))
 }
 
 /// The paged list view (`{p, t, pg, l, hm}`); `state` is all, scheduled, draft or published.

@@ -1,5 +1,6 @@
 //! Queries of the posts module; every function takes `&impl ConnectionTrait`.
 
+pub mod calendar_changes;
 pub mod comments;
 pub mod posts;
 pub mod publishing;

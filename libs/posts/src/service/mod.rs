@@ -1,5 +1,6 @@
 //! Business rules of the posts module.
 
+pub mod calendar_cache;
 pub mod comments;
 pub mod posts;
 pub mod sets;

@@ -3,12 +3,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use actix_web::web::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use postiz_core::ids::{now, to_json_time};
 use postiz_entity::post;
 use postiz_provider::ProviderRegistry;
 use sea_orm::DatabaseConnection;
 
+use super::calendar_cache::{CalendarCache, CalendarKey};
 use super::time::{self, parse_date};
 use super::validation::{first_failure, settings_of, validate_entry};
 use crate::dto::posts::{
@@ -19,6 +21,7 @@ use crate::dto::posts::{
 use crate::error::PostsError;
 use crate::ports::{ChannelView, Channels, MediaRef, MediaResolver};
 use crate::publisher::Publisher;
+use crate::repository::calendar_changes::calendar_version;
 use crate::repository::posts::{self as repo, DRAFT, ItemWrite, PUBLISHED, QUEUE};
 
 /// The longest calendar range one request may ask for.
@@ -82,15 +85,18 @@ pub struct PostsService {
     providers: Arc<ProviderRegistry>,
     media: Arc<dyn MediaResolver>,
     publisher: Publisher,
+    calendar_cache: Arc<CalendarCache>,
 }
 
 impl PostsService {
+    /// `calendar_cache_bytes` bounds the calendar answers this process keeps (0: none).
     pub fn new(
         db: DatabaseConnection,
         channels: Arc<dyn Channels>,
         providers: Arc<ProviderRegistry>,
         media: Arc<dyn MediaResolver>,
         publisher: Publisher,
+        calendar_cache_bytes: usize,
     ) -> Self {
         Self {
             db,
@@ -98,6 +104,7 @@ impl PostsService {
             providers,
             media,
             publisher,
+            calendar_cache: Arc::new(CalendarCache::new(calendar_cache_bytes)),
         }
     }
 
@@ -441,19 +448,32 @@ impl PostsService {
         org_id: &str,
         query: &CalendarQuery,
     ) -> Result<CalendarResponse, PostsError> {
-        let from = parse_date(&query.start_date)
-            .ok_or_else(|| PostsError::Invalid("startDate is not a valid date".into()))?;
-        let to = parse_date(&query.end_date)
-            .ok_or_else(|| PostsError::Invalid("endDate is not a valid date".into()))?;
-        if to < from {
-            return Err(PostsError::Invalid("endDate is before startDate".into()));
+        let key = calendar_key(org_id, query)?;
+        self.build_calendar(&key).await
+    }
+
+    /// [`calendar`](Self::calendar) serialized, from this process' cache while the
+    /// organization's calendar version has not moved since the answer was built.
+    pub async fn calendar_json(
+        &self,
+        org_id: &str,
+        query: &CalendarQuery,
+    ) -> Result<Bytes, PostsError> {
+        let key = calendar_key(org_id, query)?;
+        // Read before the data: the entry is filed under a version no newer than what it shows.
+        let version = calendar_version(&self.db, org_id).await?;
+        if let Some(body) = self.calendar_cache.get(&key, version) {
+            return Ok(body);
         }
-        if to - from > Duration::days(MAX_CALENDAR_DAYS) {
-            return Err(PostsError::Invalid(format!(
-                "the range is longer than {MAX_CALENDAR_DAYS} days"
-            )));
-        }
-        let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
+        let answer = self.build_calendar(&key).await?;
+        let body = Bytes::from(serde_json::to_vec(&answer).map_err(anyhow::Error::from)?);
+        self.calendar_cache.put(key, version, body.clone());
+        Ok(body)
+    }
+
+    async fn build_calendar(&self, key: &CalendarKey) -> Result<CalendarResponse, PostsError> {
+        let (org_id, from, to) = (key.org_id.as_str(), key.from, key.to);
+        let channels = self.channel_map(org_id, key.customer.as_deref()).await?;
         let mut rows = repo::calendar::<repo::PostSummaryRow>(&self.db, org_id, from, to).await?;
         rows.retain(|row| channels.contains_key(&row.integration_id));
         let tags = crate::service::tags::tags_of_calendar(&self.db, org_id, from, to).await?;
@@ -706,6 +726,28 @@ impl PostsService {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         crate::service::tags::tags_of(&self.db, &ids).await
     }
+}
+
+/// The validated range and filter of a calendar request.
+fn calendar_key(org_id: &str, query: &CalendarQuery) -> Result<CalendarKey, PostsError> {
+    let from = parse_date(&query.start_date)
+        .ok_or_else(|| PostsError::Invalid("startDate is not a valid date".into()))?;
+    let to = parse_date(&query.end_date)
+        .ok_or_else(|| PostsError::Invalid("endDate is not a valid date".into()))?;
+    if to < from {
+        return Err(PostsError::Invalid("endDate is before startDate".into()));
+    }
+    if to - from > Duration::days(MAX_CALENDAR_DAYS) {
+        return Err(PostsError::Invalid(format!(
+            "the range is longer than {MAX_CALENDAR_DAYS} days"
+        )));
+    }
+    Ok(CalendarKey {
+        org_id: org_id.to_string(),
+        from,
+        to,
+        customer: query.customer.clone().filter(|c| !c.is_empty()),
+    })
 }
 
 fn mini_post(

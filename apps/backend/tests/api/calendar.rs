@@ -1,0 +1,188 @@
+//! The calendar answer a process keeps is served again only while nothing it shows has
+//! changed, whoever changed it: these tests write straight to the database, as another process
+//! (`postiz worker`, a second server, an operator's SQL) would, and read the calendar after
+//! every change.
+
+use chrono::{Duration, Utc};
+use postiz_entity::{integration, post, post_tag, tag};
+use postiz_posts::repository::calendar_changes::calendar_version;
+use reqwest::StatusCode;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+use crate::dashboard::{app_with_channel, urlencode};
+use crate::helpers::{Session, TestApp};
+
+fn week_url() -> String {
+    let start = (Utc::now() - Duration::days(1)).to_rfc3339();
+    let end = (Utc::now() + Duration::days(6)).to_rfc3339();
+    format!(
+        "/posts?display=week&customer=&startDate={}&endDate={}",
+        urlencode(&start),
+        urlencode(&end)
+    )
+}
+
+async fn week(app: &TestApp, owner: &Session) -> Value {
+    let res = app.get(&week_url(), Some(owner)).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(
+        res.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    res.json()
+}
+
+/// Schedules a post for tomorrow through the API; its id.
+async fn schedule_tomorrow(
+    app: &TestApp,
+    owner: &Session,
+    channel: &str,
+    content: &str,
+    tags: Value,
+) -> String {
+    let date = (Utc::now() + Duration::days(1)).to_rfc3339();
+    let res = app
+        .post(
+            "/posts",
+            Some(owner),
+            json!({"type": "schedule", "shortLink": false, "date": date, "tags": tags,
+                   "posts": [{"integration": {"id": channel}, "settings": {},
+                              "value": [{"content": content, "image": []}]}]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    res.json()[0]["postId"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_calendar_shows_every_change_written_behind_the_servers_back() {
+    let (_nets, app, owner, channel) = app_with_channel().await;
+    let tags = json!([{"value": "launch", "label": "Launch"}]);
+    let id = schedule_tomorrow(&app, &owner, &channel, "<p>First</p>", tags).await;
+    let db = &app.state.db;
+
+    let first = week(&app, &owner).await;
+    assert_eq!(first["p"][0]["c"], "<p>First</p>");
+    assert_eq!(week(&app, &owner).await, first, "same data, same answer");
+
+    // The post's content.
+    post::Entity::update_many()
+        .col_expr(
+            post::Column::Content,
+            Expr::value("<p>Edited elsewhere</p>"),
+        )
+        .filter(post::Column::Id.eq(id.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        week(&app, &owner).await["p"][0]["c"],
+        "<p>Edited elsewhere</p>"
+    );
+
+    // Its state and release, as a worker process records a publication.
+    post::Entity::update_many()
+        .col_expr(post::Column::State, Expr::value("PUBLISHED"))
+        .col_expr(
+            post::Column::ReleaseUrl,
+            Expr::value("https://example.com/1"),
+        )
+        .filter(post::Column::Id.eq(id.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    let published = week(&app, &owner).await;
+    assert_eq!(published["p"][0]["s"], "PUBLISHED");
+    assert_eq!(published["p"][0]["u"], "https://example.com/1");
+
+    // The channel's name.
+    integration::Entity::update_many()
+        .col_expr(integration::Column::Name, Expr::value("Renamed channel"))
+        .filter(integration::Column::Id.eq(channel.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        week(&app, &owner).await["p"][0]["n"]["n"],
+        "Renamed channel"
+    );
+
+    // The tag's name, then the tag taken off the post.
+    tag::Entity::update_many()
+        .col_expr(tag::Column::Name, Expr::value("Renamed tag"))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(
+        week(&app, &owner).await["p"][0]["tg"][0]["t"]["n"],
+        "Renamed tag"
+    );
+    post_tag::Entity::delete_many()
+        .filter(post_tag::Column::PostId.eq(id.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(week(&app, &owner).await["p"][0]["tg"], json!([]));
+
+    // Moved out of the week.
+    post::Entity::update_many()
+        .col_expr(
+            post::Column::PublishDate,
+            Expr::value(Utc::now() + Duration::days(30)),
+        )
+        .filter(post::Column::Id.eq(id.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(week(&app, &owner).await["p"], json!([]));
+}
+
+#[tokio::test]
+async fn publishing_bookkeeping_leaves_the_calendar_version_alone() {
+    let (_nets, app, owner, channel) = app_with_channel().await;
+    let id = schedule_tomorrow(&app, &owner, &channel, "<p>Claimed</p>", json!([])).await;
+    let db = &app.state.db;
+    let before = calendar_version(db, &owner.org_id).await.unwrap();
+    assert!(before > 0, "creating the post counted");
+
+    // A claim and its renewal, the version counter and pending data: not shown.
+    post::Entity::update_many()
+        .col_expr(post::Column::ClaimedUntil, Expr::value(Utc::now()))
+        .col_expr(
+            post::Column::Version,
+            Expr::col(post::Column::Version).add(1),
+        )
+        .col_expr(
+            post::Column::PendingData,
+            Expr::value(json!({"inFlight": true})),
+        )
+        .filter(post::Column::Id.eq(id.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    // A token refresh of the channel: not shown either.
+    integration::Entity::update_many()
+        .col_expr(integration::Column::TokenExpiresAt, Expr::value(Utc::now()))
+        .filter(integration::Column::Id.eq(channel.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    assert_eq!(calendar_version(db, &owner.org_id).await.unwrap(), before);
+
+    // Another organization's change does not move this one's version.
+    let other = app.register("other@example.com", "Other").await;
+    let other_before = calendar_version(db, &other.org_id).await.unwrap();
+    post::Entity::update_many()
+        .col_expr(post::Column::State, Expr::value("ERROR"))
+        .filter(post::Column::Id.eq(id.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    assert!(calendar_version(db, &owner.org_id).await.unwrap() > before);
+    assert_eq!(
+        calendar_version(db, &other.org_id).await.unwrap(),
+        other_before
+    );
+}
