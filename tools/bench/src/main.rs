@@ -1,6 +1,8 @@
 //! `make bench`: (a) N posts due at the same second, published through a local mock network —
 //! posts per second and lateness p50/p99; (b) the calendar query (one week, N posts in the
-//! database, 20 channels) under concurrent clients — requests per second and p99. On SQLite and,
+//! database, 20 channels) under concurrent clients — requests per second and p99, asking for the
+//! same week (served from the kept answer) and then for a different range every time (built
+//! afresh, as after every change). On SQLite and,
 //! when a PostgreSQL server answers, on PostgreSQL. Prints a Markdown table.
 
 #![allow(clippy::print_stdout)]
@@ -87,6 +89,19 @@ struct CalendarResult {
     per_week: usize,
 }
 
+/// Which ranges the calendar clients ask for.
+#[derive(Clone, Copy, PartialEq)]
+enum Ranges {
+    /// The same week every time: the dashboard's repeated reads, served from the kept answer.
+    Same,
+    /// A week shifted by a few milliseconds on every request: no answer can be reused, so every
+    /// request reads the database and encodes JSON (the cost after each change).
+    Distinct,
+}
+
+/// The results of one backend and limit: publishing, the calendar, the calendar uncached.
+type RunResult = (PublishResult, CalendarResult, CalendarResult);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -113,13 +128,13 @@ async fn main() -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "| backend | posts due at once | published | errors | duplicates | posts/s | lateness p50 | lateness p99 | lateness max | calendar req/s ({} clients) | calendar p50 | calendar p99 | posts in the week |",
+        "| backend | posts due at once | published | errors | duplicates | posts/s | lateness p50 | lateness p99 | lateness max | calendar req/s ({} clients) | calendar p50 | calendar p99 | uncached req/s | uncached p99 | posts in the week |",
         args.clients
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-    for (name, (p, c)) in rows {
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (name, (p, c, u)) in rows {
         println!(
-            "| {name} | {} | {} | {} | {} | {:.0} | {:.2} s | {:.2} s | {:.2} s | {:.0} | {:.1} ms | {:.1} ms | {} |",
+            "| {name} | {} | {} | {} | {} | {:.0} | {:.2} s | {:.2} s | {:.2} s | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.1} ms | {} |",
             p.posts,
             p.published,
             p.errors,
@@ -131,6 +146,8 @@ async fn main() -> anyhow::Result<()> {
             c.rps,
             c.p50,
             c.p99,
+            u.rps,
+            u.p99,
             c.per_week
         );
     }
@@ -147,7 +164,7 @@ async fn run(
     args: &Args,
     database: Option<String>,
     network_limit: Option<&str>,
-) -> anyhow::Result<(PublishResult, CalendarResult)> {
+) -> anyhow::Result<RunResult> {
     let backend = if database.is_some() {
         "PostgreSQL"
     } else {
@@ -228,14 +245,37 @@ async fn run(
     // (b) The calendar: posts spread over the year, one week asked by many clients.
     let spread_start = Utc::now() + chrono::Duration::days(30);
     create_spread(&state, &org_id, &channels, args.posts, spread_start).await?;
-    let calendar = calendar_bench(&client, &base, &token, &org_id, spread_start, args).await?;
+    let calendar = calendar_bench(
+        &client,
+        &base,
+        &token,
+        &org_id,
+        spread_start,
+        args,
+        Ranges::Same,
+    )
+    .await?;
     println!(
         "   calendar {:.0} req/s, p99 {:.1} ms ({} posts in the week)",
         calendar.rps, calendar.p99, calendar.per_week
     );
+    let uncached = calendar_bench(
+        &client,
+        &base,
+        &token,
+        &org_id,
+        spread_start,
+        args,
+        Ranges::Distinct,
+    )
+    .await?;
+    println!(
+        "   calendar, a new range each request: {:.0} req/s, p99 {:.1} ms",
+        uncached.rps, uncached.p99
+    );
     server.abort();
     mock.stop().await;
-    Ok((publish, calendar))
+    Ok((publish, calendar, uncached))
 }
 
 async fn register(client: &reqwest::Client, base: &str) -> anyhow::Result<(String, String)> {
@@ -501,14 +541,20 @@ async fn calendar_bench(
     org_id: &str,
     start: DateTime<Utc>,
     args: &Args,
+    ranges: Ranges,
 ) -> anyhow::Result<CalendarResult> {
     let week_start = start + chrono::Duration::weeks(10);
-    let week_end = week_start + chrono::Duration::days(7);
-    let url = format!(
-        "{base}/posts?display=week&customer=&startDate={}&endDate={}",
-        encode(&week_start.to_rfc3339()),
-        encode(&week_end.to_rfc3339())
-    );
+    let base = base.to_string();
+    // The week starting `shift` milliseconds later.
+    let week_url = move |shift: i64| {
+        let from = week_start + chrono::Duration::milliseconds(shift);
+        format!(
+            "{base}/posts?display=week&customer=&startDate={}&endDate={}",
+            encode(&from.to_rfc3339()),
+            encode(&(from + chrono::Duration::days(7)).to_rfc3339())
+        )
+    };
+    let url = week_url(0);
     let first: serde_json::Value = client
         .get(&url)
         .header("auth", token)
@@ -521,15 +567,24 @@ async fn calendar_bench(
     let stop = Instant::now() + Duration::from_secs(args.seconds);
     let latencies = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
-    for _ in 0..args.clients {
+    for task in 0..args.clients {
         let client = client.clone();
         let url = url.clone();
+        let week_url = week_url.clone();
         let token = token.to_string();
         let org = org_id.to_string();
         let latencies = latencies.clone();
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
+            let mut shift = (task as i64 + 1) * 10_000_000;
             while Instant::now() < stop {
+                let url = match ranges {
+                    Ranges::Same => url.clone(),
+                    Ranges::Distinct => {
+                        shift += 1;
+                        week_url(shift)
+                    }
+                };
                 let t = Instant::now();
                 // The whole body is read: the latency is the dashboard's wait, and an unread
                 // body would close the connection instead of returning it to the pool.

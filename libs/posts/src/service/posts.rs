@@ -466,7 +466,10 @@ impl PostsService {
             return Ok(body);
         }
         let answer = self.build_calendar(&key).await?;
-        let body = Bytes::from(serde_json::to_vec(&answer).map_err(anyhow::Error::from)?);
+        let mut json = serde_json::to_vec(&answer).map_err(anyhow::Error::from)?;
+        // The cache counts the length; the spare capacity of a grown buffer would be unaccounted.
+        json.shrink_to_fit();
+        let body = Bytes::from(json);
         self.calendar_cache.put(key, version, body.clone());
         Ok(body)
     }
