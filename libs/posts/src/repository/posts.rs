@@ -233,7 +233,9 @@ pub async fn thread_of(
 }
 
 /// The columns the calendar and the list view show of a post: no settings, media or error
-/// text to read and decode for every post of the week.
+/// text to read and decode for every post of the week. A change to any of them must move the
+/// calendar's change count (the update trigger of migration `m20261207_000060` lists them):
+/// a column added here needs a migration adding it there, or kept calendars go stale.
 #[derive(Debug, Clone, DerivePartialModel)]
 #[sea_orm(entity = "post::Entity")]
 pub struct PostSummaryRow {
