@@ -20,6 +20,7 @@ mod m20261122_000041_create_webhooks;
 mod m20261122_000050_index_repeating_posts;
 mod m20261122_000051_index_post_threads;
 mod m20261207_000060_calendar_changes;
+mod m20261207_000061_index_posts_publish_date;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000050_index_repeating_posts::Migration),
             Box::new(m20261122_000051_index_post_threads::Migration),
             Box::new(m20261207_000060_calendar_changes::Migration),
+            Box::new(m20261207_000061_index_posts_publish_date::Migration),
         ]
     }
 }
