@@ -46,11 +46,18 @@ pub async fn postgres() -> Option<TestDatabase> {
         .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
         .await
         .unwrap();
-    let (base, _) = server
+    // postgres://user@host:port/database?options: the same URL with another database.
+    let (address, options) = match server.split_once('?') {
+        Some((address, options)) => (address, format!("?{options}")),
+        None => (server.as_str(), String::new()),
+    };
+    let (base, _) = address
         .rsplit_once('/')
         .expect("a database in TEST_DATABASE_URL");
     Some(TestDatabase {
-        db: Database::connect(format!("{base}/{name}")).await.unwrap(),
+        db: Database::connect(format!("{base}/{name}{options}"))
+            .await
+            .unwrap(),
         cleanup: Cleanup::Postgres { admin, name },
     })
 }
