@@ -47,25 +47,20 @@ async fn names(db: &DatabaseConnection, sql: &str) -> Vec<String> {
         .collect()
 }
 
+fn has(names: &[String], name: &str) -> bool {
+    names.iter().any(|n| n == name)
+}
+
 async fn round_trip(db: &DatabaseConnection) {
     Migrator::up(db, None).await.expect("up");
     let migrated = tables(db).await;
     for table in ["posts", "organizations", "calendar_changes", "webhooks"] {
-        assert!(
-            migrated.iter().any(|t| t == table),
-            "{table} in {migrated:?}"
-        );
+        assert!(has(&migrated, table), "{table} in {migrated:?}");
     }
     let indexes = post_indexes(db).await;
-    assert!(
-        indexes.iter().any(|i| i == "ix_posts_publish_date"),
-        "{indexes:?}"
-    );
+    assert!(has(&indexes, "ix_posts_publish_date"), "{indexes:?}");
     // `state` in an index would keep outcome updates from being HOT on PostgreSQL.
-    assert!(
-        !indexes.iter().any(|i| i == "ix_posts_state_date"),
-        "{indexes:?}"
-    );
+    assert!(!has(&indexes, "ix_posts_state_date"), "{indexes:?}");
 
     // Back to before the index swap, whatever was added after it.
     let position = Migrator::migrations()
@@ -78,11 +73,11 @@ async fn round_trip(db: &DatabaseConnection) {
         .expect("down to before the swap");
     let swapped_back = post_indexes(db).await;
     assert!(
-        swapped_back.iter().any(|i| i == "ix_posts_state_date"),
+        has(&swapped_back, "ix_posts_state_date"),
         "{swapped_back:?}"
     );
     assert!(
-        !swapped_back.iter().any(|i| i == "ix_posts_publish_date"),
+        !has(&swapped_back, "ix_posts_publish_date"),
         "{swapped_back:?}"
     );
 
