@@ -21,6 +21,7 @@ mod m20261122_000050_index_repeating_posts;
 mod m20261122_000051_index_post_threads;
 mod m20261207_000060_calendar_changes;
 mod m20261207_000061_index_posts_publish_date;
+mod m20261207_000062_calendar_bump_in_plpgsql;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000051_index_post_threads::Migration),
             Box::new(m20261207_000060_calendar_changes::Migration),
             Box::new(m20261207_000061_index_posts_publish_date::Migration),
+            Box::new(m20261207_000062_calendar_bump_in_plpgsql::Migration),
         ]
     }
 }

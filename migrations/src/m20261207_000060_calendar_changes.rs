@@ -22,7 +22,7 @@ enum CalendarChanges {
 }
 
 /// Rows per organization on PostgreSQL.
-const SHARDS: u32 = 32;
+pub(crate) const SHARDS: u32 = 32;
 
 /// Post columns the calendar shows or selects by.
 const POST_COLUMNS: &[&str] = &[
@@ -198,8 +198,10 @@ fn sqlite_triggers() -> Vec<String> {
     out
 }
 
-fn postgres_triggers() -> Vec<String> {
-    let mut out = vec![
+/// The trigger functions as this migration created them (`m20261207_000062` replaced them;
+/// its `down` puts these back).
+pub(crate) fn postgres_functions() -> Vec<String> {
+    vec![
         format!(
             "CREATE OR REPLACE FUNCTION calendar_bump(organization text) RETURNS void \
              LANGUAGE sql AS $$ \
@@ -224,7 +226,11 @@ fn postgres_triggers() -> Vec<String> {
          RETURN NULL; \
          END $$"
             .to_string(),
-    ];
+    ]
+}
+
+fn postgres_triggers() -> Vec<String> {
+    let mut out = postgres_functions();
     for watched in WATCHED {
         let function = if watched.has_organization {
             "calendar_changed"
