@@ -167,7 +167,8 @@ impl Store {
 
     /// Creates or upgrades apalis' tables with apalis' own migrations. On SQLite this skips
     /// `SqliteStorage::setup`'s pragmas (`synchronous = OFF` would trade durability for speed on
-    /// the application's database); the pool already runs in WAL mode.
+    /// the application's database); the pool already runs in WAL mode. On PostgreSQL it then
+    /// repairs two costs of apalis' schema (`pg_tuning`).
     pub(crate) async fn migrate(&self) -> Result<(), JobError> {
         match self {
             Self::Sqlite(pool) => {
@@ -177,9 +178,14 @@ impl Store {
                     .map_err(|e| JobError::Migration(e.to_string()))?;
                 crate::planner_stats::seed(pool).await
             }
-            Self::Postgres(pool) => apalis_postgres::PostgresStorage::<()>::setup(pool)
-                .await
-                .map_err(|e| JobError::Migration(e.to_string())),
+            Self::Postgres(pool) => {
+                apalis_postgres::PostgresStorage::<()>::setup(pool)
+                    .await
+                    .map_err(|e| JobError::Migration(e.to_string()))?;
+                crate::pg_tuning::repair(pool, crate::pg_tuning::APALIS_SCHEMA)
+                    .await
+                    .map(|_| ())
+            }
         }
     }
 
