@@ -8,11 +8,9 @@
 //! sees the change within `ttl`. A load that raced with a write is not stored: each write bumps
 //! a generation, and a value read under an older generation is dropped.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use postiz_core::expiring::ExpiringMap;
 use postiz_entity::{membership, organization, user};
 
 /// Entries kept at most; past it the cache starts over (far more than the active users of
@@ -21,92 +19,63 @@ const MAX_ENTRIES: usize = 10_000;
 
 pub type Memberships = Vec<(membership::Model, organization::Model)>;
 
+/// What [`IdentityCache::generation`] read: one generation per map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation {
+    users: u64,
+    memberships: u64,
+}
+
 #[derive(Debug)]
 pub struct IdentityCache {
-    ttl: Duration,
-    generation: AtomicU64,
-    users: Mutex<HashMap<String, (Instant, user::Model)>>,
-    memberships: Mutex<HashMap<String, (Instant, Memberships)>>,
+    users: ExpiringMap<user::Model>,
+    memberships: ExpiringMap<Memberships>,
 }
 
 impl IdentityCache {
     /// A cache whose entries live `ttl`; zero turns it off.
     pub fn new(ttl: Duration) -> Self {
         Self {
-            ttl,
-            generation: AtomicU64::new(0),
-            users: Mutex::default(),
-            memberships: Mutex::default(),
+            users: ExpiringMap::new(ttl, MAX_ENTRIES),
+            memberships: ExpiringMap::new(ttl, MAX_ENTRIES),
         }
     }
 
     /// The generation to pass to `put_*` after loading from the database.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::SeqCst)
+    pub fn generation(&self) -> Generation {
+        Generation {
+            users: self.users.generation(),
+            memberships: self.memberships.generation(),
+        }
     }
 
     pub fn user(&self, user_id: &str) -> Option<user::Model> {
-        fresh(&self.users, user_id, self.ttl)
+        self.users.get(user_id)
     }
 
-    pub fn put_user(&self, generation: u64, user: &user::Model) {
-        self.put(&self.users, generation, &user.id, user.clone());
+    pub fn put_user(&self, generation: Generation, user: &user::Model) {
+        self.users.put(generation.users, &user.id, user.clone());
     }
 
     pub fn memberships(&self, user_id: &str) -> Option<Memberships> {
-        fresh(&self.memberships, user_id, self.ttl)
+        self.memberships.get(user_id)
     }
 
-    pub fn put_memberships(&self, generation: u64, user_id: &str, memberships: &Memberships) {
-        self.put(&self.memberships, generation, user_id, memberships.clone());
+    pub fn put_memberships(
+        &self,
+        generation: Generation,
+        user_id: &str,
+        memberships: &Memberships,
+    ) {
+        self.memberships
+            .put(generation.memberships, user_id, memberships.clone());
     }
 
     /// Forgets everything: called after any write to users, organizations or memberships
     /// (rare next to reads, so precision is not worth its bugs).
     pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        lock(&self.users).clear();
-        lock(&self.memberships).clear();
-    }
-
-    fn put<T>(
-        &self,
-        map: &Mutex<HashMap<String, (Instant, T)>>,
-        generation: u64,
-        key: &str,
-        value: T,
-    ) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let mut map = lock(map);
-        // Checked under the map's lock: `invalidate` bumps first and clears after, so a value
-        // loaded before a write either sees the new generation here or is cleared after.
-        if self.generation() != generation {
-            return;
-        }
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
-        }
-        map.insert(key.to_string(), (Instant::now(), value));
-    }
-}
-
-fn fresh<T: Clone>(
-    map: &Mutex<HashMap<String, (Instant, T)>>,
-    key: &str,
-    ttl: Duration,
-) -> Option<T> {
-    let map = lock(map);
-    map.get(key)
-        .filter(|(at, _)| at.elapsed() < ttl)
-        .map(|(_, value)| value.clone())
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
+        self.users.invalidate();
+        self.memberships.invalidate();
     }
 }
 
@@ -144,17 +113,6 @@ mod tests {
     }
 
     #[test]
-    fn serves_what_was_stored_until_it_expires() {
-        let cache = IdentityCache::new(Duration::from_millis(50));
-        let generation = cache.generation();
-        cache.put_user(generation, &user("u1", 1));
-        assert_eq!(cache.user("u1").map(|u| u.session_version), Some(1));
-        assert!(cache.user("u2").is_none());
-        std::thread::sleep(Duration::from_millis(60));
-        assert!(cache.user("u1").is_none());
-    }
-
-    #[test]
     fn a_write_clears_it_and_a_racing_load_is_not_stored() {
         let cache = IdentityCache::new(Duration::from_secs(60));
         let before = cache.generation();
@@ -168,12 +126,5 @@ mod tests {
         assert!(cache.user("u1").is_none());
         cache.put_user(cache.generation(), &user("u1", 2));
         assert_eq!(cache.user("u1").map(|u| u.session_version), Some(2));
-    }
-
-    #[test]
-    fn zero_ttl_stores_nothing() {
-        let cache = IdentityCache::new(Duration::ZERO);
-        cache.put_user(cache.generation(), &user("u1", 1));
-        assert!(cache.user("u1").is_none());
     }
 }

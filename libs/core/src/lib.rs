@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod db;
 pub mod error;
+pub mod expiring;
 pub mod http;
 pub mod ids;
 pub mod mailer;
