@@ -196,6 +196,9 @@ pub struct WorkerSettings {
     pub retry_base_secs: u64,
     pub fetch_batch: usize,
     pub publish_dispatchers: usize,
+    /// How long this process reuses an organization's webhooks it read when a publication ends,
+    /// in milliseconds (0: read them for every publication).
+    pub webhooks_cache_ms: u64,
 }
 
 /// The public API (`/public/v1`, API-key authentication).

@@ -95,6 +95,16 @@ fn event(org_id: &str, channel_id: &str, state: &str) -> PostEvent {
 
 /// A webhook service with quick retries on its own job engine, and the running workers.
 async fn delivery_engine(app: &TestApp, retry: RetryPolicy) -> (WebhookService, RunningWorkers) {
+    let mut config = WebhookConfig::from_settings(&app.state.settings);
+    config.retry = retry;
+    delivery_engine_with(app, config).await
+}
+
+/// [`delivery_engine`] with the given configuration: a second process beside the app's.
+async fn delivery_engine_with(
+    app: &TestApp,
+    config: WebhookConfig,
+) -> (WebhookService, RunningWorkers) {
     let jobs = JobQueue::from_connection(
         &app.state.db,
         JobsConfig {
@@ -104,8 +114,6 @@ async fn delivery_engine(app: &TestApp, retry: RetryPolicy) -> (WebhookService, 
     )
     .expect("jobs");
     jobs.migrate().await.expect("job tables");
-    let mut config = WebhookConfig::from_settings(&app.state.settings);
-    config.retry = retry;
     let service = WebhookService::new(
         app.state.db.clone(),
         app.state.sealer.clone(),
@@ -845,5 +853,68 @@ async fn a_webhook_for_all_channels_receives_every_channel_and_other_organizatio
         .unwrap();
     assert_eq!(deliveries.len(), 2);
     assert!(deliveries.iter().all(|d| d.status == "delivered"));
+    running.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_process_reads_an_organizations_webhooks_once_per_cache_time() {
+    let app = spawn_app_with(
+        Options::default()
+            .without_workers()
+            .with_env("DISABLE_SSRF_PROTECTION", "true"),
+    )
+    .await;
+    let owner = app.register("owner@example.com", "Acme").await;
+    let x = channel(&app, &owner.org_id, "Acme X", "x").await;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(&server)
+        .await;
+    // A worker process of its own: webhooks written through the API do not clear its cache.
+    let mut config = WebhookConfig::from_settings(&app.state.settings);
+    let ttl = Duration::from_secs(2);
+    config.lookup_ttl = ttl;
+    let (worker, running) = delivery_engine_with(&app, config).await;
+
+    // Read once: the organization has no webhook yet.
+    // The entry is stored between these two instants.
+    let before_read = std::time::Instant::now();
+    worker
+        .published(&event(&owner.org_id, &x, "PUBLISHED"))
+        .await;
+    let after_read = std::time::Instant::now();
+    let hook = create(
+        &app,
+        &owner,
+        json!({"name": "All", "url": format!("{}/all", server.uri()), "integrations": []}),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    // Within the cache time the worker still knows no webhook: nothing is queued. (A machine
+    // too slow to get here within it checks the rest only.)
+    worker
+        .published(&event(&owner.org_id, &x, "PUBLISHED"))
+        .await;
+    if before_read.elapsed() < ttl {
+        assert!(worker.deliveries(&hook_id).await.unwrap().is_empty());
+    }
+
+    // Past it, the new webhook is read and receives the next publication.
+    tokio::time::sleep(ttl.saturating_sub(after_read.elapsed())).await;
+    worker
+        .published(&event(&owner.org_id, &x, "PUBLISHED"))
+        .await;
+    wait_for_requests(&server, 1).await;
+    assert_eq!(worker.deliveries(&hook_id).await.unwrap().len(), 1);
+
+    // A change through the worker's own service applies at once.
+    worker.delete(&owner.org_id, &hook_id).await.unwrap();
+    worker
+        .published(&event(&owner.org_id, &x, "PUBLISHED"))
+        .await;
+    assert_eq!(worker.deliveries(&hook_id).await.unwrap().len(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
     running.shutdown().await;
 }

@@ -15,13 +15,14 @@
 //!   is retried with exponential backoff ([`RetryPolicy`]) as follow-up jobs, and the last
 //!   failure is logged and recorded on the delivery row.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use hmac::{Hmac, Mac};
 use postiz_core::Settings;
+use postiz_core::expiring::ExpiringMap;
 use postiz_core::ids::{new_id, random_token};
 use postiz_core::secrets::Sealer;
 use postiz_core::ssrf::{
@@ -107,6 +108,9 @@ pub struct WebhookConfig {
     pub retry: RetryPolicy,
     /// Resolves host names for the save-time check and the fetcher.
     pub resolver: Arc<dyn HostResolver>,
+    /// How long an organization's webhooks, once read, serve the publications that end
+    /// (`workers.webhooks_cache_ms`); zero reads them every time.
+    pub lookup_ttl: Duration,
 }
 
 impl WebhookConfig {
@@ -124,12 +128,17 @@ impl WebhookConfig {
             },
             retry: RetryPolicy::default(),
             resolver: Arc::new(SystemResolver),
+            lookup_ttl: Duration::from_secs(1),
         }
     }
 
-    /// The address policy the settings ask for (`DISABLE_SSRF_PROTECTION`).
+    /// The address policy the settings ask for (`DISABLE_SSRF_PROTECTION`) and the settings'
+    /// `workers.webhooks_cache_ms`.
     pub fn from_settings(settings: &Settings) -> Self {
-        Self::new(SsrfPolicy::from_settings(settings))
+        Self {
+            lookup_ttl: Duration::from_millis(settings.workers.webhooks_cache_ms),
+            ..Self::new(SsrfPolicy::from_settings(settings))
+        }
     }
 }
 
@@ -235,6 +244,17 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={digest}")
 }
 
+/// An organization's live webhooks and the channels each is limited to (by webhook id;
+/// absent: all channels).
+#[derive(Debug, Default)]
+struct OrgWebhooks {
+    hooks: Vec<webhook::Model>,
+    filters: HashMap<String, Vec<String>>,
+}
+
+/// Organizations whose webhooks a process keeps at most; past it the map starts over.
+const MAX_CACHED_ORGANIZATIONS: usize = 10_000;
+
 #[derive(Clone)]
 pub struct WebhookService {
     db: DatabaseConnection,
@@ -243,6 +263,9 @@ pub struct WebhookService {
     fetcher: SafeFetcher,
     guard: UrlGuard,
     retry: RetryPolicy,
+    /// Every publication that ends looks its organization's webhooks up; a burst of one
+    /// organization's posts reads them once. Writes through this service clear it.
+    org_webhooks: Arc<ExpiringMap<Arc<OrgWebhooks>>>,
 }
 
 impl WebhookService {
@@ -261,6 +284,10 @@ impl WebhookService {
             fetcher,
             guard,
             retry: config.retry,
+            org_webhooks: Arc::new(ExpiringMap::new(
+                config.lookup_ttl,
+                MAX_CACHED_ORGANIZATIONS,
+            )),
         })
     }
 
@@ -307,6 +334,7 @@ impl WebhookService {
                 })
             })
             .await?;
+        self.org_webhooks.invalidate();
         Ok(CreatedWebhook { id, secret })
     }
 
@@ -323,17 +351,19 @@ impl WebhookService {
         let (name, url, channels) = self.checked(org_id, input).await?;
         let id = id.to_string();
         let org_id = org_id.to_string();
-        postiz_core::db::write_transaction::<_, String, NotificationsError>(&self.db, |tx| {
-            Box::pin(async move {
-                if !repo::update(tx, &org_id, &id, &name, &url).await? {
-                    return Err(NotificationsError::NotFound(NOT_FOUND.into()));
-                }
-                repo::set_channels(tx, &id, &channels).await?;
-                Ok(id)
+        let updated =
+            postiz_core::db::write_transaction::<_, String, NotificationsError>(&self.db, |tx| {
+                Box::pin(async move {
+                    if !repo::update(tx, &org_id, &id, &name, &url).await? {
+                        return Err(NotificationsError::NotFound(NOT_FOUND.into()));
+                    }
+                    repo::set_channels(tx, &id, &channels).await?;
+                    Ok(id)
+                })
             })
-        })
-        .await
-        .map_err(NotificationsError::from)
+            .await;
+        self.org_webhooks.invalidate();
+        updated.map_err(NotificationsError::from)
     }
 
     /// Soft-deletes a webhook; pending deliveries to it are cancelled when they run.
@@ -342,9 +372,9 @@ impl WebhookService {
         org_id: &str,
         id: &str,
     ) -> Result<webhook::Model, NotificationsError> {
-        repo::soft_delete(&self.db, org_id, id)
-            .await?
-            .ok_or_else(|| NotificationsError::NotFound(NOT_FOUND.into()))
+        let deleted = repo::soft_delete(&self.db, org_id, id).await;
+        self.org_webhooks.invalidate();
+        deleted?.ok_or_else(|| NotificationsError::NotFound(NOT_FOUND.into()))
     }
 
     /// Sends `body` (JSON) once to `url`, unsigned, as the dashboard's "Send test" does. The
@@ -393,15 +423,11 @@ impl WebhookService {
 
     async fn try_enqueue(&self, event: &PostEvent, kind: WebhookEvent) -> anyhow::Result<()> {
         let org_id = event.organization_id.as_str();
-        let hooks = repo::list(&self.db, org_id).await?;
-        if hooks.is_empty() {
-            return Ok(());
-        }
-        let ids: Vec<String> = hooks.iter().map(|h| h.id.clone()).collect();
-        let filters = repo::channel_ids_of(&self.db, &ids).await?;
-        let matching: Vec<&webhook::Model> = hooks
+        let org = self.org_webhooks(org_id).await?;
+        let matching: Vec<&webhook::Model> = org
+            .hooks
             .iter()
-            .filter(|h| matches_channel(filters.get(&h.id), &event.integration.id))
+            .filter(|h| matches_channel(org.filters.get(&h.id), &event.integration.id))
             .collect();
         if matching.is_empty() {
             return Ok(());
@@ -441,6 +467,20 @@ impl WebhookService {
             }
         }
         Ok(())
+    }
+
+    /// The organization's webhooks, as read at most `lookup_ttl` ago.
+    async fn org_webhooks(&self, org_id: &str) -> Result<Arc<OrgWebhooks>, sea_orm::DbErr> {
+        if let Some(known) = self.org_webhooks.get(org_id) {
+            return Ok(known);
+        }
+        let generation = self.org_webhooks.generation();
+        let hooks = repo::list(&self.db, org_id).await?;
+        let ids: Vec<String> = hooks.iter().map(|h| h.id.clone()).collect();
+        let filters = repo::channel_ids_of(&self.db, &ids).await?;
+        let org = Arc::new(OrgWebhooks { hooks, filters });
+        self.org_webhooks.put(generation, org_id, org.clone());
+        Ok(org)
     }
 
     /// Runs one attempt of a delivery (the [`WEBHOOKS_QUEUE`] handler).
