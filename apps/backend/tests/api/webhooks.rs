@@ -93,6 +93,27 @@ fn event(org_id: &str, channel_id: &str, state: &str) -> PostEvent {
     }
 }
 
+/// An app whose webhooks may reach local servers (the endpoints of these tests), with no
+/// workers of its own.
+async fn app_with_local_endpoints() -> TestApp {
+    spawn_app_with(
+        Options::default()
+            .without_workers()
+            .with_env("DISABLE_SSRF_PROTECTION", "true"),
+    )
+    .await
+}
+
+/// An endpoint that accepts every delivery.
+async fn accepting_endpoint() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(202))
+        .mount(&server)
+        .await;
+    server
+}
+
 /// A webhook service with quick retries on its own job engine, and the running workers.
 async fn delivery_engine(app: &TestApp, retry: RetryPolicy) -> (WebhookService, RunningWorkers) {
     let mut config = WebhookConfig::from_settings(&app.state.settings);
@@ -660,13 +681,7 @@ async fn the_test_send_posts_the_body_to_the_url() {
 
 #[tokio::test]
 async fn a_published_post_is_delivered_signed_and_retried_after_a_500() {
-    // The endpoint is a local server: private addresses are allowed for this test.
-    let app = spawn_app_with(
-        Options::default()
-            .without_workers()
-            .with_env("DISABLE_SSRF_PROTECTION", "true"),
-    )
-    .await;
+    let app = app_with_local_endpoints().await;
     let owner = app.register("owner@example.com", "Acme").await;
     let x = channel(&app, &owner.org_id, "Acme X", "x").await;
     let linkedin = channel(&app, &owner.org_id, "Acme LinkedIn", "linkedin").await;
@@ -803,22 +818,13 @@ async fn a_published_post_is_delivered_signed_and_retried_after_a_500() {
 
 #[tokio::test]
 async fn a_webhook_for_all_channels_receives_every_channel_and_other_organizations_nothing() {
-    let app = spawn_app_with(
-        Options::default()
-            .without_workers()
-            .with_env("DISABLE_SSRF_PROTECTION", "true"),
-    )
-    .await;
+    let app = app_with_local_endpoints().await;
     let owner = app.register("owner@example.com", "Acme").await;
     let stranger = app.register("stranger@example.com", "Other").await;
     let x = channel(&app, &owner.org_id, "Acme X", "x").await;
     let linkedin = channel(&app, &owner.org_id, "Acme LinkedIn", "linkedin").await;
     let theirs = channel(&app, &stranger.org_id, "Other X", "x").await;
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(202))
-        .mount(&server)
-        .await;
+    let server = accepting_endpoint().await;
     let hook = create(
         &app,
         &owner,
@@ -858,19 +864,10 @@ async fn a_webhook_for_all_channels_receives_every_channel_and_other_organizatio
 
 #[tokio::test]
 async fn a_process_reads_an_organizations_webhooks_once_per_cache_time() {
-    let app = spawn_app_with(
-        Options::default()
-            .without_workers()
-            .with_env("DISABLE_SSRF_PROTECTION", "true"),
-    )
-    .await;
+    let app = app_with_local_endpoints().await;
     let owner = app.register("owner@example.com", "Acme").await;
     let x = channel(&app, &owner.org_id, "Acme X", "x").await;
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(202))
-        .mount(&server)
-        .await;
+    let server = accepting_endpoint().await;
     // A worker process of its own: webhooks written through the API do not clear its cache.
     let mut config = WebhookConfig::from_settings(&app.state.settings);
     let ttl = Duration::from_secs(2);
