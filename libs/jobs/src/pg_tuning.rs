@@ -21,8 +21,10 @@
 //!
 //! All are made only while apalis' newest applied migration is the one they were written
 //! against ([`APALIS_SCHEMA`]): a later apalis may redefine `get_jobs` or its indexes, and
-//! this must not undo that. Each start checks again; doing it twice changes nothing. The
-//! first time, building the partial index reads the whole jobs table once.
+//! this must not undo that. Each start checks again; doing it twice changes nothing, and once
+//! done a start only reads the catalog (no lock that would wait for running workers). The
+//! first time, the index changes wait for jobs being written and the partial index reads
+//! the whole jobs table once.
 
 use sea_orm::sqlx::{self, PgPool};
 
@@ -112,7 +114,16 @@ pub(crate) async fn repair(pool: &PgPool, expected: i64) -> Result<bool, JobErro
             .await?;
         }
     }
-    sqlx::raw_sql(LOCK_BY_IN_FLIGHT).execute(&mut *tx).await?;
+    // Checked first: `CREATE INDEX IF NOT EXISTS` would lock the table against writes even
+    // when the index is there, and every start comes here.
+    let in_flight_index: bool = sqlx::query_scalar(
+        "SELECT to_regclass('apalis.idx_apalis_jobs_lock_by_in_flight') IS NOT NULL",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if !in_flight_index {
+        sqlx::raw_sql(LOCK_BY_IN_FLIGHT).execute(&mut *tx).await?;
+    }
     sqlx::raw_sql("DROP INDEX IF EXISTS apalis.idx_apalis_jobs_lock_by")
         .execute(&mut *tx)
         .await?;
@@ -220,8 +231,20 @@ mod tests {
             .collect();
         expected.sort();
         assert_eq!(after, expected);
-        // Every start runs it again.
-        assert!(repair(&pool, APALIS_SCHEMA).await.unwrap());
+        // Every start runs it again, also while workers write jobs (a write in progress).
+        let mut writer = pool.begin().await.unwrap();
+        sqlx::query("UPDATE apalis.jobs SET attempts = attempts + 1")
+            .execute(&mut *writer)
+            .await
+            .unwrap();
+        let again = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            repair(&pool, APALIS_SCHEMA),
+        )
+        .await
+        .expect("a start must not wait for the writes of running workers");
+        assert!(again.unwrap());
+        writer.rollback().await.unwrap();
         assert_eq!(schema(&pool).await, (expected, "plpgsql".to_string()));
 
         // The replaced fetch takes due pending jobs of its type, oldest first, up to the
