@@ -22,7 +22,9 @@ use postiz_core::http::{CookiePolicy, JsonLimit};
 use postiz_core::mailer::Mailer;
 use postiz_core::notify::Notifier;
 use postiz_core::secrets::Sealer;
-use postiz_jobs::{CancellationToken, JobQueue, JobsConfig, RunningWorkers, WorkerRuntime};
+use postiz_jobs::{
+    CancellationToken, JobQueue, JobsConfig, Retention, RunningWorkers, WorkerRuntime,
+};
 use postiz_media::MediaService;
 use postiz_migrations::{Migrator, MigratorTrait};
 use postiz_notifications::{NotificationService, WebhookConfig, WebhookService};
@@ -226,7 +228,8 @@ impl AppState {
     }
 
     /// Starts the background workers of this process: publishing, webhook deliveries, the
-    /// notification digest, the missed-post sweep and proactive token refresh.
+    /// notification digest, the missed-post sweep, proactive token refresh and the purge of
+    /// finished jobs.
     pub fn start_workers(&self, shutdown: CancellationToken) -> anyhow::Result<RunningWorkers> {
         let mut runtime = WorkerRuntime::new(self.jobs.clone());
         self.engine.clone().register(&mut runtime);
@@ -245,6 +248,13 @@ impl AppState {
                         .map_err(|e| e.to_string())
                 }
             },
+        );
+        let retention_hours = self.settings.workers.finished_jobs_retention_hours;
+        runtime.retention(
+            Retention::new(std::time::Duration::from_secs(
+                retention_hours.saturating_mul(3600),
+            )),
+            std::time::Duration::from_secs(3600),
         );
         Ok(runtime.start(shutdown)?)
     }

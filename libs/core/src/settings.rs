@@ -199,7 +199,14 @@ pub struct WorkerSettings {
     /// How long this process reuses an organization's webhooks it read when a publication ends,
     /// in milliseconds (0: read them for every publication).
     pub webhooks_cache_ms: u64,
+    /// Hours a finished job is kept (its idempotency key with it) before the hourly purge
+    /// deletes it. At least [`MIN_JOB_RETENTION_HOURS`].
+    pub finished_jobs_retention_hours: u64,
 }
+
+/// The missed-post sweep looks two days back and finds a post's job by its key: a finished job
+/// must outlive that window (and a day of margin), or the sweep could publish its post again.
+pub const MIN_JOB_RETENTION_HOURS: u64 = 72;
 
 /// The public API (`/public/v1`, API-key authentication).
 #[derive(Debug, Clone, Deserialize)]
@@ -380,6 +387,12 @@ impl Settings {
         }
         if self.workers.claim_ttl_secs < 3 {
             return fail("workers.claim_ttl_secs", "must be at least 3");
+        }
+        if self.workers.finished_jobs_retention_hours < MIN_JOB_RETENTION_HOURS {
+            return fail(
+                "workers.finished_jobs_retention_hours",
+                "must be at least 72 (the missed-post sweep looks two days back)",
+            );
         }
         if self.redis.pool_size == 0 {
             return fail("redis.pool_size", "must be at least 1");
@@ -589,6 +602,29 @@ mod tests {
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(err.contains("PORT"), "{err}");
+    }
+
+    #[test]
+    fn a_job_retention_shorter_than_the_sweep_window_is_refused() {
+        let err = load(
+            &[("POSTIZ__WORKERS__FINISHED_JOBS_RETENTION_HOURS", "48")],
+            None,
+        )
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+        assert!(
+            err.contains("workers.finished_jobs_retention_hours"),
+            "{err}"
+        );
+        let s = load(
+            &[("POSTIZ__WORKERS__FINISHED_JOBS_RETENTION_HOURS", "72")],
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.workers.finished_jobs_retention_hours, 72);
+        let defaults = load(&[], None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(defaults.workers.finished_jobs_retention_hours, 168);
     }
 
     #[test]

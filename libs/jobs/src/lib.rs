@@ -129,8 +129,11 @@
 //!
 //! # Limitations
 //!
-//! * Finished job rows are kept (they hold the idempotency keys); there is no purge yet, and
-//!   apalis' `Workers` table gains a row per worker start.
+//! * Finished job rows hold their idempotency keys, so they are kept for a while: [`Retention`]
+//!   (registered with [`WorkerRuntime::retention`], hourly) deletes jobs that finished longer
+//!   ago than its `keep_for`, and the rows apalis' `Workers` table gains at every worker start
+//!   once they have been silent as long. Pick `keep_for` longer than any window in which a
+//!   caller may push a key again (the posts' sweep: two days).
 //! * On SQLite the tables are named `Jobs` and `Workers` (apalis'); the application must not use
 //!   those names. Every idle queue costs one short write transaction per `poll_interval`.
 //! * SQLite means one process in practice (the embedded mode); the engine works with several
@@ -145,6 +148,7 @@ mod periodic;
 mod pg_tuning;
 mod planner_stats;
 mod queue;
+mod retention;
 mod store;
 mod worker;
 
@@ -152,6 +156,9 @@ pub use config::{JobsConfig, QueueOptions};
 pub use error::JobError;
 pub use limiter::{ConcurrencyLimiter, SlotGuard};
 pub use queue::{ConcurrencyLimit, JobQueue, JobRequest, PushOutcome};
+pub use retention::{Purged, Retention};
 pub use store::{BackendKind, JobRecord};
 pub use tokio_util::sync::CancellationToken;
-pub use worker::{JobContext, JobOutcome, RunningWorkers, TakenSlot, WorkerRuntime};
+pub use worker::{
+    JobContext, JobOutcome, RETENTION_TASK, RunningWorkers, TakenSlot, WorkerRuntime,
+};

@@ -13,6 +13,7 @@ use serde_json::Value;
 use crate::config::JobsConfig;
 use crate::error::JobError;
 use crate::limiter::ConcurrencyLimiter;
+use crate::retention::{Purged, Retention};
 use crate::store::{BackendKind, Inserted, JobRecord, Store};
 
 /// Longest queue name (apalis stores it as `job_type`).
@@ -389,6 +390,12 @@ impl JobQueue {
     /// The job of `queue` holding idempotency `key`, if any.
     pub async fn find(&self, queue: &str, key: &str) -> Result<Option<JobRecord>, JobError> {
         self.inner.store.find_by_key(queue, key).await
+    }
+
+    /// Deletes finished jobs and silent workers older than `retention` keeps them (see
+    /// [`Retention`]). Safe beside running workers, in any number of processes.
+    pub async fn purge_finished(&self, retention: &Retention) -> Result<Purged, JobError> {
+        retention.purge(&self.inner.store).await
     }
 
     pub(crate) fn store(&self) -> &Store {

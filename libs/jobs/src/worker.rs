@@ -33,6 +33,8 @@ use crate::queue::{
 };
 use crate::store::Store;
 
+/// The periodic task of [`WorkerRuntime::retention`].
+pub const RETENTION_TASK: &str = "jobs.retention";
 /// Longest sub-second wait for a job fetched just before its due time (apalis stores seconds).
 const MAX_EARLY_WAIT: Duration = Duration::from_millis(1500);
 
@@ -370,6 +372,16 @@ impl WorkerRuntime {
             }),
         });
         self
+    }
+
+    /// Purges finished jobs (see [`crate::Retention`]) at start and then every `every`, shared
+    /// between processes like any periodic task (`jobs.retention`).
+    pub fn retention(&mut self, retention: crate::Retention, every: Duration) -> &mut Self {
+        let jobs = self.jobs.clone();
+        self.periodic(RETENTION_TASK, every, move || {
+            let jobs = jobs.clone();
+            async move { jobs.purge_finished(&retention).await.map(|_| ()) }
+        })
     }
 
     /// Starts every worker and periodic task; they run until `shutdown` is cancelled.

@@ -734,3 +734,76 @@ async fn posts_breaking_a_channels_rules_are_refused_and_nothing_is_written() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_published_posts_job_is_purged_after_the_retention_and_the_post_stays_published() {
+    use postiz_entity::post;
+    use postiz_jobs::{BackendKind, CancellationToken};
+    use postiz_posts::publisher::QUEUE_NAME;
+    use sea_orm::{ConnectionTrait, EntityTrait};
+    let w = World::start().await;
+    let masto = w.channel("mastodon").await;
+    let created = w
+        .save(json!({"type": "now", "shortLink": false, "date": at(0), "tags": [],
+                     "posts": [{"integration": {"id": masto}, "value": [{"content": "<p>Once</p>", "image": []}]}]}))
+        .await;
+    let id = created[0]["postId"].as_str().unwrap().to_string();
+    w.wait_state(&id, "PUBLISHED", Duration::from_secs(10))
+        .await;
+    let root = post::Entity::find_by_id(id.clone())
+        .one(&w.app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let key = format!("post:{}:v{}:publish", root.id, root.version);
+    let jobs = w.app.state.jobs.clone();
+    let mut status = None;
+    for _ in 0..100 {
+        status = jobs.find(QUEUE_NAME, &key).await.unwrap().map(|r| r.status);
+        if status.as_deref() == Some("Done") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status.as_deref(), Some("Done"));
+
+    // Make the job a week and two days old: created ten days ago (its id), ended nine.
+    let ten_days_ago = (Utc::now() - chrono::Duration::days(10)).timestamp_millis() as u64;
+    let old_id = ulid::Ulid::from_parts(ten_days_ago, 1).to_string();
+    let (table, ended) = match jobs.backend() {
+        BackendKind::Sqlite => ("Jobs", "CAST(strftime('%s', 'now') AS INTEGER) - 777600"),
+        BackendKind::Postgres => ("apalis.jobs", "now() - interval '9 days'"),
+    };
+    let aged = w
+        .app
+        .state
+        .db
+        .execute_unprepared(&format!(
+            "UPDATE {table} SET id = '{old_id}', done_at = {ended} WHERE idempotency_key = '{key}'"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(aged.rows_affected(), 1);
+
+    // Workers starting (another process' or a restart) purge at once, with the default
+    // retention of a week.
+    let workers = w.app.state.start_workers(CancellationToken::new()).unwrap();
+    let mut gone = false;
+    for _ in 0..100 {
+        if jobs.find(QUEUE_NAME, &key).await.unwrap().is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    workers.shutdown().await;
+    assert!(gone, "the job that ended nine days ago is still stored");
+    let view = w.post(&id).await;
+    assert_eq!(view["posts"][0]["state"], "PUBLISHED");
+    assert_eq!(
+        received(&w.nets.mastodon, "POST", "/api/v1/statuses")
+            .await
+            .len(),
+        1
+    );
+}
