@@ -915,3 +915,87 @@ async fn a_process_reads_an_organizations_webhooks_once_per_cache_time() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn finished_deliveries_are_purged_after_the_retention_and_pending_ones_kept() {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = app_with_local_endpoints().await;
+    let owner = app.register("owner@example.com", "Acme").await;
+    let x = channel(&app, &owner.org_id, "Acme X", "x").await;
+    let server = accepting_endpoint().await;
+    let hook = create(
+        &app,
+        &owner,
+        json!({"name": "All", "url": format!("{}/all", server.uri()), "integrations": []}),
+    )
+    .await;
+    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let (service, running) = delivery_engine(&app, RetryPolicy::default()).await;
+    for _ in 0..2 {
+        service
+            .published(&event(&owner.org_id, &x, "PUBLISHED"))
+            .await;
+    }
+    wait_for_requests(&server, 2).await;
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = service.deliveries(&hook_id).await.unwrap();
+        if delivered.iter().all(|d| d.status == "delivered") && delivered.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivered.len(), 2);
+    running.shutdown().await;
+    // One delivery ended eight days ago; another, created a month ago, is still pending.
+    let old = delivered[0].id.clone();
+    webhook_delivery::Entity::update_many()
+        .col_expr(
+            webhook_delivery::Column::FinishedAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::days(8)),
+        )
+        .filter(webhook_delivery::Column::Id.eq(old.clone()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let month_ago = chrono::Utc::now() - chrono::Duration::days(30);
+    let pending = webhook_delivery::ActiveModel {
+        id: Set(new_id()),
+        webhook_id: Set(hook_id.clone()),
+        organization_id: Set(owner.org_id.clone()),
+        event: Set("post.published".into()),
+        payload: Set("[]".into()),
+        status: Set("pending".into()),
+        attempts: Set(3),
+        response_status: Set(None),
+        last_error: Set(None),
+        created_at: Set(month_ago),
+        updated_at: Set(month_ago),
+        finished_at: Set(None),
+    }
+    .insert(&app.state.db)
+    .await
+    .unwrap();
+
+    // A process starting its workers purges at once (default retention: a week).
+    let (service, running) = delivery_engine(&app, RetryPolicy::default()).await;
+    let mut kept = Vec::new();
+    for _ in 0..100 {
+        kept = service.deliveries(&hook_id).await.unwrap();
+        if kept.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running.shutdown().await;
+    let mut kept_ids: Vec<String> = kept.into_iter().map(|d| d.id).collect();
+    kept_ids.sort();
+    let mut expected = vec![delivered[1].id.clone(), pending.id];
+    expected.sort();
+    assert_eq!(
+        kept_ids, expected,
+        "the delivery that ended eight days ago went"
+    );
+    assert_eq!(service.purge_finished_deliveries().await.unwrap(), 0);
+}

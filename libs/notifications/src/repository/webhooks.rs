@@ -9,7 +9,7 @@ use postiz_entity::{integration, webhook, webhook_delivery as delivery, webhook_
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    QuerySelect, Set,
 };
 
 /// A channel as a webhook shows it.
@@ -276,6 +276,32 @@ pub async fn deliveries_of(
         .order_by_asc(delivery::Column::Id)
         .all(db)
         .await
+}
+
+/// Deletes up to `batch` deliveries that ended before `before` (pending ones never); returns
+/// how many.
+pub async fn delete_finished_deliveries(
+    db: &impl ConnectionTrait,
+    before: DateTime<Utc>,
+    batch: u64,
+) -> Result<u64, DbErr> {
+    let ids: Vec<String> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::FinishedAt.lt(before))
+        .filter(delivery::Column::Status.ne(DeliveryStatus::Pending.as_str()))
+        .limit(batch)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let deleted = delivery::Entity::delete_many()
+        .filter(delivery::Column::Id.is_in(ids))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
 }
 
 /// Where a delivery stands.

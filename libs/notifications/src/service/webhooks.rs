@@ -52,6 +52,10 @@ pub const DELIVERY_HEADER: &str = "x-postiz-delivery";
 pub const SECRET_PREFIX: &str = "whsec_";
 
 const NOT_FOUND: &str = "Webhook not found";
+/// The hourly purge of finished deliveries.
+pub const DELIVERY_RETENTION_TASK: &str = "webhooks.retention";
+/// Deliveries deleted per statement.
+const DELIVERY_PURGE_BATCH: u64 = 500;
 
 /// Which outcome a delivery reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +115,9 @@ pub struct WebhookConfig {
     /// How long an organization's webhooks, once read, serve the publications that end
     /// (`workers.webhooks_cache_ms`); zero reads them every time.
     pub lookup_ttl: Duration,
+    /// How long a finished delivery (its payload, status and last error) is kept
+    /// (`workers.finished_jobs_retention_hours`, like the job that made it).
+    pub delivery_retention: Duration,
 }
 
 impl WebhookConfig {
@@ -129,6 +136,7 @@ impl WebhookConfig {
             retry: RetryPolicy::default(),
             resolver: Arc::new(SystemResolver),
             lookup_ttl: Duration::from_secs(1),
+            delivery_retention: Duration::from_secs(7 * 24 * 3600),
         }
     }
 
@@ -137,6 +145,12 @@ impl WebhookConfig {
     pub fn from_settings(settings: &Settings) -> Self {
         Self {
             lookup_ttl: Duration::from_millis(settings.workers.webhooks_cache_ms),
+            delivery_retention: Duration::from_secs(
+                settings
+                    .workers
+                    .finished_jobs_retention_hours
+                    .saturating_mul(3600),
+            ),
             ..Self::new(SsrfPolicy::from_settings(settings))
         }
     }
@@ -263,6 +277,7 @@ pub struct WebhookService {
     fetcher: SafeFetcher,
     guard: UrlGuard,
     retry: RetryPolicy,
+    delivery_retention: Duration,
     /// Every publication that ends looks its organization's webhooks up; a burst of one
     /// organization's posts reads them once. Writes through this service clear it.
     org_webhooks: Arc<ExpiringMap<Arc<OrgWebhooks>>>,
@@ -284,6 +299,7 @@ impl WebhookService {
             fetcher,
             guard,
             retry: config.retry,
+            delivery_retention: config.delivery_retention,
             org_webhooks: Arc::new(ExpiringMap::new(
                 config.lookup_ttl,
                 MAX_CACHED_ORGANIZATIONS,
@@ -483,6 +499,30 @@ impl WebhookService {
         Ok(org)
     }
 
+    /// Deletes deliveries that ended more than the retention ago (a batch at a time, so the
+    /// publications' writes go on in between); returns how many.
+    pub async fn purge_finished_deliveries(&self) -> Result<u64, NotificationsError> {
+        let retention =
+            chrono::Duration::from_std(self.delivery_retention).unwrap_or(chrono::Duration::MAX);
+        let before = postiz_core::ids::now()
+            .checked_sub_signed(retention)
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
+        let mut purged = 0;
+        loop {
+            let deleted =
+                repo::delete_finished_deliveries(&self.db, before, DELIVERY_PURGE_BATCH).await?;
+            purged += deleted;
+            if deleted < DELIVERY_PURGE_BATCH {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if purged > 0 {
+            tracing::info!(deliveries = purged, "finished webhook deliveries purged");
+        }
+        Ok(purged)
+    }
+
     /// Runs one attempt of a delivery (the [`WEBHOOKS_QUEUE`] handler).
     pub async fn deliver(&self, delivery_id: &str) -> JobOutcome {
         let delivery = match repo::find_delivery(&self.db, delivery_id).await {
@@ -600,6 +640,15 @@ impl WebhookService {
             move |job: DeliveryJob, _ctx: JobContext| {
                 let service = service.clone();
                 async move { service.deliver(&job.delivery_id).await }
+            },
+        );
+        let service = self.clone();
+        runtime.periodic(
+            DELIVERY_RETENTION_TASK,
+            Duration::from_secs(3600),
+            move || {
+                let service = service.clone();
+                async move { service.purge_finished_deliveries().await.map(|_| ()) }
             },
         );
     }
