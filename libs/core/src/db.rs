@@ -42,15 +42,15 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
             o.create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(postiz_sqlite_busy::TIMEOUT)
+                .busy_timeout(postiz_sqlite_conn::TIMEOUT)
                 .foreign_keys(true)
                 .row_buffer_size(SQLITE_ROW_BUFFER)
         })
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_connect(|conn, _| {
-                Box::pin(postiz_sqlite_busy::install(
+                Box::pin(postiz_sqlite_conn::configure(
                     conn,
-                    postiz_sqlite_busy::TIMEOUT,
+                    postiz_sqlite_conn::TIMEOUT,
                 ))
             })
         });

@@ -123,15 +123,15 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(postiz_sqlite_busy::TIMEOUT)
+                .busy_timeout(postiz_sqlite_conn::TIMEOUT)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 // The short-step busy handler the application's pool has (see that crate).
                 .after_connect(|conn, _| {
-                    Box::pin(postiz_sqlite_busy::install(
+                    Box::pin(postiz_sqlite_conn::configure(
                         conn,
-                        postiz_sqlite_busy::TIMEOUT,
+                        postiz_sqlite_conn::TIMEOUT,
                     ))
                 })
                 .connect_with(options)
