@@ -114,6 +114,26 @@ async fn accepting_endpoint() -> MockServer {
     server
 }
 
+/// An app whose webhooks may reach local endpoints, the owner of "Acme" with an X channel (its
+/// id), and an endpoint accepting every delivery.
+async fn acme_with_x_and_an_endpoint() -> (TestApp, Session, String, MockServer) {
+    let app = app_with_local_endpoints().await;
+    let owner = app.register("owner@example.com", "Acme").await;
+    let x = channel(&app, &owner.org_id, "Acme X", "x").await;
+    (app, owner, x, accepting_endpoint().await)
+}
+
+/// A webhook of all the owner's channels to `server`'s `/all`; its id.
+async fn all_channels_hook(app: &TestApp, owner: &Session, server: &MockServer) -> String {
+    let hook = create(
+        app,
+        owner,
+        json!({"name": "All", "url": format!("{}/all", server.uri()), "integrations": []}),
+    )
+    .await;
+    hook["id"].as_str().unwrap().to_string()
+}
+
 /// A webhook service with quick retries on its own job engine, and the running workers.
 async fn delivery_engine(app: &TestApp, retry: RetryPolicy) -> (WebhookService, RunningWorkers) {
     let mut config = WebhookConfig::from_settings(&app.state.settings);
@@ -864,10 +884,7 @@ async fn a_webhook_for_all_channels_receives_every_channel_and_other_organizatio
 
 #[tokio::test]
 async fn a_process_reads_an_organizations_webhooks_once_per_cache_time() {
-    let app = app_with_local_endpoints().await;
-    let owner = app.register("owner@example.com", "Acme").await;
-    let x = channel(&app, &owner.org_id, "Acme X", "x").await;
-    let server = accepting_endpoint().await;
+    let (app, owner, x, server) = acme_with_x_and_an_endpoint().await;
     // A worker process of its own: webhooks written through the API do not clear its cache.
     let mut config = WebhookConfig::from_settings(&app.state.settings);
     let ttl = Duration::from_secs(2);
@@ -881,13 +898,7 @@ async fn a_process_reads_an_organizations_webhooks_once_per_cache_time() {
         .published(&event(&owner.org_id, &x, "PUBLISHED"))
         .await;
     let after_read = std::time::Instant::now();
-    let hook = create(
-        &app,
-        &owner,
-        json!({"name": "All", "url": format!("{}/all", server.uri()), "integrations": []}),
-    )
-    .await;
-    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let hook_id = all_channels_hook(&app, &owner, &server).await;
     // Within the cache time the worker still knows no webhook: nothing is queued. (A machine
     // too slow to get here within it checks the rest only.)
     worker
@@ -920,17 +931,8 @@ async fn a_process_reads_an_organizations_webhooks_once_per_cache_time() {
 async fn finished_deliveries_are_purged_after_the_retention_and_pending_ones_kept() {
     use sea_orm::sea_query::Expr;
     use sea_orm::{ColumnTrait, QueryFilter};
-    let app = app_with_local_endpoints().await;
-    let owner = app.register("owner@example.com", "Acme").await;
-    let x = channel(&app, &owner.org_id, "Acme X", "x").await;
-    let server = accepting_endpoint().await;
-    let hook = create(
-        &app,
-        &owner,
-        json!({"name": "All", "url": format!("{}/all", server.uri()), "integrations": []}),
-    )
-    .await;
-    let hook_id = hook["id"].as_str().unwrap().to_string();
+    let (app, owner, x, server) = acme_with_x_and_an_endpoint().await;
+    let hook_id = all_channels_hook(&app, &owner, &server).await;
     let (service, running) = delivery_engine(&app, RetryPolicy::default()).await;
     for _ in 0..2 {
         service
