@@ -207,6 +207,8 @@ pub struct WorkerSettings {
 /// The missed-post sweep looks two days back and finds a post's job by its key: a finished job
 /// must outlive that window (and a day of margin), or the sweep could publish its post again.
 pub const MIN_JOB_RETENTION_HOURS: u64 = 72;
+/// A century: longer is no different from keeping them.
+pub const MAX_JOB_RETENTION_HOURS: u64 = 876_000;
 
 /// The public API (`/public/v1`, API-key authentication).
 #[derive(Debug, Clone, Deserialize)]
@@ -388,10 +390,12 @@ impl Settings {
         if self.workers.claim_ttl_secs < 3 {
             return fail("workers.claim_ttl_secs", "must be at least 3");
         }
-        if self.workers.finished_jobs_retention_hours < MIN_JOB_RETENTION_HOURS {
+        if !(MIN_JOB_RETENTION_HOURS..=MAX_JOB_RETENTION_HOURS)
+            .contains(&self.workers.finished_jobs_retention_hours)
+        {
             return fail(
                 "workers.finished_jobs_retention_hours",
-                "must be at least 72 (the missed-post sweep looks two days back)",
+                "must be between 72 (the missed-post sweep looks two days back) and 876000",
             );
         }
         if self.redis.pool_size == 0 {
@@ -605,18 +609,20 @@ mod tests {
     }
 
     #[test]
-    fn a_job_retention_shorter_than_the_sweep_window_is_refused() {
-        let err = load(
-            &[("POSTIZ__WORKERS__FINISHED_JOBS_RETENTION_HOURS", "48")],
-            None,
-        )
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-        assert!(
-            err.contains("workers.finished_jobs_retention_hours"),
-            "{err}"
-        );
+    fn a_job_retention_shorter_than_the_sweep_window_or_endless_is_refused() {
+        for hours in ["48", "876001", "18446744073709551615"] {
+            let err = load(
+                &[("POSTIZ__WORKERS__FINISHED_JOBS_RETENTION_HOURS", hours)],
+                None,
+            )
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(
+                err.contains("workers.finished_jobs_retention_hours"),
+                "{hours}: {err}"
+            );
+        }
         let s = load(
             &[("POSTIZ__WORKERS__FINISHED_JOBS_RETENTION_HOURS", "72")],
             None,

@@ -22,6 +22,8 @@ const DEFAULT_BATCH: usize = 1_000;
 const BATCH_PAUSE: Duration = Duration::from_millis(20);
 /// Workers stay at least this long after their last heartbeat (10 s apart), whatever `keep_for`.
 const WORKER_SILENCE_MIN: Duration = Duration::from_secs(3600);
+/// The longest retention the arithmetic is kept to (a century; longer means "keep").
+const LONGEST_KEEP: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 /// Slack on the id bound for a clock difference between this process and the database.
 const CLOCK_SLACK: Duration = Duration::from_secs(3600);
 
@@ -73,10 +75,11 @@ pub struct Purged {
 }
 
 impl Retention {
-    /// Keeps finished jobs, and silent workers (at least an hour), for `keep_for` after they ended.
+    /// Keeps finished jobs, and silent workers (at least an hour), for `keep_for` after they
+    /// ended (at most a century).
     pub fn new(keep_for: Duration) -> Self {
         Self {
-            keep_for,
+            keep_for: keep_for.min(LONGEST_KEEP),
             batch: DEFAULT_BATCH,
         }
     }
@@ -97,6 +100,7 @@ impl Retention {
     /// for as long that no remaining job names.
     pub(crate) async fn purge(&self, store: &Store) -> Result<Purged, JobError> {
         let secs = self.keep_for.as_secs_f64();
+        let keep_secs = i64::try_from(self.keep_for.as_secs()).unwrap_or(i64::MAX);
         let bound = id_bound(self.keep_for);
         let limit = i64::try_from(self.batch).unwrap_or(i64::MAX);
         let mut purged = Purged::default();
@@ -107,7 +111,7 @@ impl Retention {
                     sqlx::query_scalar(SQLITE_JOBS)
                         .bind(&after)
                         .bind(&bound)
-                        .bind(self.keep_for.as_secs() as i64)
+                        .bind(keep_secs)
                         .bind(limit)
                         .fetch_all(pool)
                         .await?
@@ -134,7 +138,7 @@ impl Retention {
         loop {
             let deleted = match store {
                 Store::Sqlite(pool) => sqlx::query(SQLITE_WORKERS)
-                    .bind(silence.as_secs() as i64)
+                    .bind(i64::try_from(silence.as_secs()).unwrap_or(i64::MAX))
                     .bind(limit)
                     .execute(pool)
                     .await?
@@ -168,7 +172,7 @@ impl Retention {
 /// that finished before the cutoff was created before it, so its id sorts below.
 fn id_bound(keep_for: Duration) -> String {
     let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
-    let back = keep_for.saturating_sub(CLOCK_SLACK).as_millis() as u64;
+    let back = u64::try_from(keep_for.saturating_sub(CLOCK_SLACK).as_millis()).unwrap_or(u64::MAX);
     Ulid::from_parts(now_ms.saturating_sub(back), 0).to_string()
 }
 
@@ -185,5 +189,13 @@ mod tests {
         let six_days = Ulid::from_parts(now_ms - 6 * 24 * 3600 * 1000, 0);
         assert!(eight_days.to_string() < bound);
         assert!(six_days.to_string() > bound);
+    }
+
+    #[test]
+    fn an_endless_retention_is_a_century() {
+        let endless = Retention::new(Duration::MAX);
+        assert_eq!(endless.keep_for(), LONGEST_KEEP);
+        // Before any id of this century, and no overflow on the way.
+        assert!(id_bound(endless.keep_for()) < Ulid::from_parts(0x0100_0000_0000, 0).to_string());
     }
 }
