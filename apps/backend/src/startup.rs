@@ -249,11 +249,8 @@ impl AppState {
                 }
             },
         );
-        let retention_hours = self.settings.workers.finished_jobs_retention_hours;
         runtime.retention(
-            Retention::new(std::time::Duration::from_secs(
-                retention_hours.saturating_mul(3600),
-            )),
+            Retention::new(self.settings.workers.finished_jobs_retention()),
             std::time::Duration::from_secs(3600),
         );
         Ok(runtime.start(shutdown)?)

@@ -204,6 +204,14 @@ pub struct WorkerSettings {
     pub finished_jobs_retention_hours: u64,
 }
 
+impl WorkerSettings {
+    /// `finished_jobs_retention_hours` as a duration: how long finished jobs and webhook
+    /// deliveries are kept.
+    pub fn finished_jobs_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.finished_jobs_retention_hours.saturating_mul(3600))
+    }
+}
+
 /// The missed-post sweep looks two days back and finds a post's job by its key: a finished job
 /// must outlive that window (and a day of margin), or the sweep could publish its post again.
 pub const MIN_JOB_RETENTION_HOURS: u64 = 72;

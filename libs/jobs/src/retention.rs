@@ -100,7 +100,6 @@ impl Retention {
     /// for as long that no remaining job names.
     pub(crate) async fn purge(&self, store: &Store) -> Result<Purged, JobError> {
         let secs = self.keep_for.as_secs_f64();
-        let keep_secs = i64::try_from(self.keep_for.as_secs()).unwrap_or(i64::MAX);
         let bound = id_bound(self.keep_for);
         let limit = i64::try_from(self.batch).unwrap_or(i64::MAX);
         let mut purged = Purged::default();
@@ -111,7 +110,7 @@ impl Retention {
                     sqlx::query_scalar(SQLITE_JOBS)
                         .bind(&after)
                         .bind(&bound)
-                        .bind(keep_secs)
+                        .bind(whole_secs(self.keep_for))
                         .bind(limit)
                         .fetch_all(pool)
                         .await?
@@ -138,7 +137,7 @@ impl Retention {
         loop {
             let deleted = match store {
                 Store::Sqlite(pool) => sqlx::query(SQLITE_WORKERS)
-                    .bind(i64::try_from(silence.as_secs()).unwrap_or(i64::MAX))
+                    .bind(whole_secs(silence))
                     .bind(limit)
                     .execute(pool)
                     .await?
@@ -166,6 +165,11 @@ impl Retention {
         }
         Ok(purged)
     }
+}
+
+/// Whole seconds for SQLite's integer clock arithmetic.
+fn whole_secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// The smallest ULID of a job created `keep_for` (less the clock slack) before now: every job

@@ -145,12 +145,7 @@ impl WebhookConfig {
     pub fn from_settings(settings: &Settings) -> Self {
         Self {
             lookup_ttl: Duration::from_millis(settings.workers.webhooks_cache_ms),
-            delivery_retention: Duration::from_secs(
-                settings
-                    .workers
-                    .finished_jobs_retention_hours
-                    .saturating_mul(3600),
-            ),
+            delivery_retention: settings.workers.finished_jobs_retention(),
             ..Self::new(SsrfPolicy::from_settings(settings))
         }
     }
