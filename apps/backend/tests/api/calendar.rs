@@ -186,3 +186,41 @@ async fn publishing_bookkeeping_leaves_the_calendar_version_alone() {
         other_before
     );
 }
+
+#[tokio::test]
+async fn every_value_of_a_post_reaches_the_calendar_as_written() {
+    let (_nets, app, owner, channel) = app_with_channel().await;
+    // Everything JSON must escape, and characters outside the basic plane.
+    let content = "<p>\"Quoted\" \\ back\\slash\ttab\nnew line </script> é 日本 😀 \u{1}</p>";
+    let id = schedule_tomorrow(&app, &owner, &channel, "<p>Plain</p>", json!([])).await;
+    let at = Utc::now() + Duration::hours(20) + Duration::microseconds(123_456);
+    post::Entity::update_many()
+        .col_expr(post::Column::Content, Expr::value(content))
+        .col_expr(post::Column::PublishDate, Expr::value(at))
+        .col_expr(post::Column::State, Expr::value("PUBLISHED"))
+        .col_expr(post::Column::ReleaseId, Expr::value("1234567890"))
+        .col_expr(
+            post::Column::ReleaseUrl,
+            Expr::value("https://example.com/@me/1?a=1&b=\"2\""),
+        )
+        .filter(post::Column::Id.eq(id.as_str()))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+
+    let answer = week(&app, &owner).await;
+    let entry = &answer["p"][0];
+    assert_eq!(entry["i"], id.as_str());
+    assert_eq!(entry["c"], content);
+    assert_eq!(
+        entry["d"],
+        at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    );
+    assert_eq!(entry["s"], "PUBLISHED");
+    assert_eq!(entry["ri"], "1234567890");
+    assert_eq!(entry["u"], "https://example.com/@me/1?a=1&b=\"2\"");
+    assert_eq!(entry["iv"], Value::Null);
+    assert_eq!(entry["cm"], "WEB");
+    assert_eq!(entry["n"]["i"], channel.as_str());
+    assert_eq!(answer["p"].as_array().unwrap().len(), 1);
+}

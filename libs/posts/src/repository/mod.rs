@@ -1,6 +1,7 @@
 //! Queries of the posts module; every function takes `&impl ConnectionTrait`.
 
 pub mod calendar_changes;
+pub mod calendar_rows;
 pub mod comments;
 pub mod posts;
 pub mod publishing;

@@ -477,7 +477,9 @@ impl PostsService {
     async fn build_calendar(&self, key: &CalendarKey) -> Result<CalendarResponse, PostsError> {
         let (org_id, from, to) = (key.org_id.as_str(), key.from, key.to);
         let channels = self.channel_map(org_id, key.customer.as_deref()).await?;
-        let mut rows = repo::calendar::<repo::PostSummaryRow>(&self.db, org_id, from, to).await?;
+        let mut rows =
+            crate::repository::calendar_rows::calendar_summaries(&self.db, org_id, from, to)
+                .await?;
         rows.retain(|row| channels.contains_key(&row.integration_id));
         let tags = crate::service::tags::tags_of_calendar(&self.db, org_id, from, to).await?;
         let mut posts = Vec::with_capacity(rows.len());
