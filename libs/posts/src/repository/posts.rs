@@ -236,13 +236,16 @@ pub async fn thread_of(
 /// text to read and decode for every post of the week. A change to any of them must move the
 /// calendar's change count (the update trigger of migration `m20261207_000060` lists them):
 /// a column added here needs a migration adding it there, or kept calendars go stale.
-#[derive(Debug, Clone, DerivePartialModel)]
+/// Also read from SQLite's JSON array of the fields in this order
+/// ([`calendar_rows`](super::calendar_rows)).
+#[derive(Debug, Clone, DerivePartialModel, serde::Deserialize)]
 #[sea_orm(entity = "post::Entity")]
 pub struct PostSummaryRow {
     pub id: String,
     pub integration_id: String,
     pub group_id: String,
     pub state: String,
+    #[serde(deserialize_with = "super::calendar_rows::sqlite_time")]
     pub publish_date: DateTime<Utc>,
     pub content: String,
     pub interval_in_days: Option<i32>,
