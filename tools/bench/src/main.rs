@@ -46,7 +46,7 @@ struct Args {
     /// PostgreSQL server (a fresh database is created on it). Without TLS by default, as a
     /// server on the same host is reached in Postiz's own set-up (its compose file's postgres
     /// image has TLS off); Debian's server offers TLS, which sqlx would otherwise take on the
-    /// loopback (12-16 % fewer posts/s here). Drop `sslmode=disable` to measure with it.
+    /// loopback (about 12 % fewer posts/s here). Drop `sslmode=disable` to measure with it.
     #[arg(
         long,
         env = "BENCH_DATABASE_URL",
