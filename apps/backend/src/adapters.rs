@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use postiz_channels::{Channel, ChannelHooks, ChannelService};
 use postiz_media::MediaService;
-use postiz_posts::ports::{ChannelView, Channels, MediaRef, MediaResolver, PublishChannel};
+use postiz_posts::ports::{
+    ChannelBadge, ChannelView, Channels, MediaRef, MediaResolver, PublishChannel,
+};
 use postiz_posts::service::posts::PostsService;
 use postiz_provider::{ChannelAuth, MediaItem, ProviderError};
 
@@ -34,6 +36,22 @@ fn view(c: Channel) -> ChannelView {
 impl Channels for ChannelsForPosts {
     async fn list(&self, org_id: &str) -> anyhow::Result<Vec<ChannelView>> {
         Ok(self.0.list(org_id).await?.into_iter().map(view).collect())
+    }
+
+    async fn badges(&self, org_id: &str) -> anyhow::Result<Vec<ChannelBadge>> {
+        Ok(self
+            .0
+            .list_badges(org_id)
+            .await?
+            .into_iter()
+            .map(|c| ChannelBadge {
+                id: c.id,
+                provider_identifier: c.provider_identifier,
+                name: c.name,
+                picture: c.picture,
+                customer_id: c.customer_id,
+            })
+            .collect())
     }
 
     async fn get(&self, org_id: &str, channel_id: &str) -> anyhow::Result<Option<ChannelView>> {

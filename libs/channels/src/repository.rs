@@ -6,8 +6,8 @@ use postiz_core::ids::{new_id, now, random_token};
 use postiz_entity::{customer, integration};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, DerivePartialModel, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 // ---- channels ----
@@ -58,6 +58,35 @@ pub async fn find_live_by_internal_id(
     Ok(find_by_internal_id(db, org_id, internal_id)
         .await?
         .filter(|c| c.deleted_at.is_none()))
+}
+
+/// What the calendar and the list view show of a channel, and the customer they filter by.
+#[derive(Debug, Clone, DerivePartialModel)]
+#[sea_orm(entity = "integration::Entity")]
+pub struct ChannelBadgeRow {
+    pub id: String,
+    pub provider_identifier: String,
+    pub name: String,
+    pub picture: Option<String>,
+    pub customer_id: Option<String>,
+}
+
+/// [`list`] narrowed to [`ChannelBadgeRow`]: read on every calendar request that is not
+/// served from a kept answer, where whole rows (sealed tokens, JSON settings, the customer)
+/// would be copied and decoded to show four fields.
+pub async fn list_badges(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+) -> Result<Vec<ChannelBadgeRow>, DbErr> {
+    integration::Entity::find()
+        .select_only()
+        .filter(integration::Column::OrganizationId.eq(org_id))
+        .filter(integration::Column::DeletedAt.is_null())
+        .order_by_asc(integration::Column::CreatedAt)
+        .order_by_asc(integration::Column::Id)
+        .into_partial_model::<ChannelBadgeRow>()
+        .all(db)
+        .await
 }
 
 /// The organization's live channels with their customers, oldest first.

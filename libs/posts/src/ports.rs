@@ -25,6 +25,16 @@ pub struct ChannelView {
     pub additional_settings: Vec<AdditionalSetting>,
 }
 
+/// What the calendar and the list view show of a channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelBadge {
+    pub id: String,
+    pub provider_identifier: String,
+    pub name: String,
+    pub picture: Option<String>,
+    pub customer_id: Option<String>,
+}
+
 /// A channel and the means to publish on it.
 pub struct PublishChannel {
     pub view: ChannelView,
@@ -40,6 +50,9 @@ pub struct PublishChannel {
 pub trait Channels: Send + Sync {
     /// The organization's channels that are not deleted.
     async fn list(&self, org_id: &str) -> anyhow::Result<Vec<ChannelView>>;
+
+    /// What views of posts show of the organization's channels that are not deleted.
+    async fn badges(&self, org_id: &str) -> anyhow::Result<Vec<ChannelBadge>>;
 
     /// One channel of the organization, if it exists and is not deleted.
     async fn get(&self, org_id: &str, channel_id: &str) -> anyhow::Result<Option<ChannelView>>;

@@ -224,3 +224,58 @@ async fn every_value_of_a_post_reaches_the_calendar_as_written() {
     assert_eq!(entry["n"]["i"], channel.as_str());
     assert_eq!(answer["p"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_calendar_and_list_show_only_the_chosen_customers_channels() {
+    let (_nets, app, owner, channel) = app_with_channel().await;
+    let id = schedule_tomorrow(&app, &owner, &channel, "<p>For a client</p>", json!([])).await;
+    let res = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/integrations/{channel}/customer-name"),
+            Some(&owner),
+            Some(json!({"name": "Client A"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let customer = res.json()["customerId"].as_str().unwrap().to_string();
+
+    let shown = |url: String| {
+        let app = &app;
+        let owner = &owner;
+        async move {
+            let res = app.get(&url, Some(owner)).await;
+            assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+            let ids: Vec<String> = res.json()["p"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["i"].as_str().unwrap().to_string())
+                .collect();
+            ids
+        }
+    };
+    let week_of =
+        |customer: &str| week_url().replace("customer=&", &format!("customer={customer}&"));
+    let list_of =
+        |customer: &str| format!("/posts/list?page=0&limit=100&customer={customer}&state=all");
+    for (customer, expected) in [
+        ("", vec![id.clone()]),
+        (customer.as_str(), vec![id.clone()]),
+        ("another-customer", vec![]),
+    ] {
+        assert_eq!(
+            shown(week_of(customer)).await,
+            expected,
+            "week, {customer:?}"
+        );
+        assert_eq!(
+            shown(list_of(customer)).await,
+            expected,
+            "list, {customer:?}"
+        );
+    }
+    let week = app.get(&week_of(&customer), Some(&owner)).await.json();
+    assert_eq!(week["p"][0]["n"]["i"], channel.as_str());
+    assert_eq!(week["p"][0]["n"]["pi"], "mastodon");
+}

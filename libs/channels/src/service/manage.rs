@@ -4,7 +4,7 @@ use postiz_entity::customer;
 
 use super::{Channel, ChannelService, posting_times_json};
 use crate::error::ChannelError;
-use crate::repository as repo;
+use crate::repository::{self as repo, ChannelBadgeRow};
 
 /// Longest customer name.
 const MAX_CUSTOMER_NAME: usize = 255;
@@ -17,6 +17,11 @@ impl ChannelService {
             .into_iter()
             .map(|(row, customer)| Channel::from_row(row, customer))
             .collect())
+    }
+
+    /// What views of posts show of the organization's channels (not deleted), oldest first.
+    pub async fn list_badges(&self, org_id: &str) -> Result<Vec<ChannelBadgeRow>, ChannelError> {
+        Ok(repo::list_badges(self.db(), org_id).await?)
     }
 
     /// A channel of the organization, if it exists and is not deleted.

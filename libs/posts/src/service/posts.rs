@@ -19,7 +19,7 @@ use crate::dto::posts::{
     PostEntry, PostGroupView, PostItemView, PostTagView, PreviewChannel, TagView, ValidationResult,
 };
 use crate::error::PostsError;
-use crate::ports::{ChannelView, Channels, MediaRef, MediaResolver};
+use crate::ports::{ChannelBadge, ChannelView, Channels, MediaRef, MediaResolver};
 use crate::publisher::Publisher;
 use crate::repository::calendar_changes::calendar_version;
 use crate::repository::posts::{self as repo, DRAFT, ItemWrite, PUBLISHED, QUEUE};
@@ -710,10 +710,10 @@ impl PostsService {
         &self,
         org_id: &str,
         customer: Option<&str>,
-    ) -> Result<HashMap<String, ChannelView>, PostsError> {
+    ) -> Result<HashMap<String, ChannelBadge>, PostsError> {
         Ok(self
             .channels
-            .list(org_id)
+            .badges(org_id)
             .await?
             .into_iter()
             .filter(|c| match customer.filter(|c| !c.is_empty()) {
@@ -757,7 +757,7 @@ fn calendar_key(org_id: &str, query: &CalendarQuery) -> Result<CalendarKey, Post
 
 fn mini_post(
     row: &repo::PostSummaryRow,
-    channel: &ChannelView,
+    channel: &ChannelBadge,
     tags: &HashMap<String, Vec<postiz_entity::tag::Model>>,
 ) -> MiniPost {
     MiniPost {
