@@ -10,14 +10,11 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use postiz_entity::post;
-use sea_orm::sea_query::{Asterisk, Query, UnionType};
-use sea_orm::{
-    Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, IdenStatic, PartialModelTrait,
-    QueryFilter, QuerySelect, QueryTrait, Statement,
-};
+use sea_orm::sea_query::{Asterisk, Query};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, IdenStatic, Statement};
 use serde::Deserialize;
 
-use super::posts::{PostSummaryRow, calendar, calendar_halves};
+use super::posts::{PostSummaryRow, calendar, calendar_statement};
 
 /// The columns of [`PostSummaryRow`], in the order of its fields: the aggregate's arrays list
 /// them so, and serde reads a struct from an array field by field.
@@ -47,12 +44,7 @@ pub async fn calendar_summaries(
     if backend != DatabaseBackend::Sqlite {
         return calendar::<PostSummaryRow>(db, org_id, from, to).await;
     }
-    let [single, repeating] = calendar_halves(org_id, from, to);
-    let half = |which: Condition| {
-        PostSummaryRow::select_cols(post::Entity::find().select_only().filter(which)).into_query()
-    };
-    let mut week = half(single);
-    week.union(UnionType::All, half(repeating));
+    let week = calendar_statement::<PostSummaryRow>(org_id, from, to);
     let mut aggregate = Query::select();
     aggregate.column(Asterisk).from_subquery(week, "week");
     let inner = backend.build(&aggregate);
@@ -103,6 +95,7 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
+    use sea_orm::{EntityTrait, PartialModelTrait, QuerySelect, QueryTrait};
 
     use super::*;
 

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use postiz_core::ids::{new_id, now};
 use postiz_entity::post;
-use sea_orm::sea_query::{Expr, ExprTrait, UnionType};
+use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, DerivePartialModel,
     EntityTrait, PaginatorTrait, PartialModelTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -308,15 +308,25 @@ pub async fn calendar<M>(
 where
     M: PartialModelTrait + Send + Sync,
 {
+    let statement = calendar_statement::<M>(org_id, from, to);
+    M::find_by_statement(db.get_database_backend().build(&statement))
+        .all(db)
+        .await
+}
+
+/// The statement of [`calendar`]: `M`'s columns of the two halves, as one UNION ALL.
+pub(crate) fn calendar_statement<M: PartialModelTrait>(
+    org_id: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> SelectStatement {
     let [single, repeating] = calendar_halves(org_id, from, to);
     let half = |which: Condition| {
         M::select_cols(post::Entity::find().select_only().filter(which)).into_query()
     };
     let mut statement = half(single);
     statement.union(UnionType::All, half(repeating));
-    M::find_by_statement(db.get_database_backend().build(&statement))
-        .all(db)
-        .await
+    statement
 }
 
 /// What the list view asks for.
