@@ -32,6 +32,15 @@ pub async fn connect(settings: &Settings) -> Result<DatabaseConnection, DbErr> {
         })?;
     }
     let mut options = ConnectOptions::new(url);
+    // sqlx checks every connection it hands out with a round trip (a hop to SQLite's connection
+    // thread, a message to PostgreSQL): one more per statement. A SQLite connection is a file
+    // this process holds open and has nothing to check; a PostgreSQL one is checked only after
+    // sitting idle long enough for a server restart, proxy or firewall to have dropped it.
+    match settings.database.ping_after_idle {
+        _ if settings.is_sqlite() => options.test_before_acquire(false),
+        0 => options.test_before_acquire(true),
+        seconds => options.test_before_acquire_if_idle_for(Duration::from_secs(seconds)),
+    };
     options
         .max_connections(settings.database.max_connections)
         .min_connections(settings.database.min_connections)
@@ -193,5 +202,58 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rows.len(), 2);
+    }
+
+    async fn backend_pid(db: &DatabaseConnection) -> Result<i32, DbErr> {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                DatabaseBackend::Postgres,
+                "SELECT pg_backend_pid()",
+            ))
+            .await?
+            .ok_or_else(|| DbErr::Custom("no row".into()))?;
+        row.try_get_by_index(0)
+    }
+
+    /// The pool's one connection is ended by the server while idle (as a restart or a
+    /// firewall would), then a statement runs: checked first, the connection is replaced and the
+    /// statement succeeds; handed out unchecked, the statement fails.
+    #[tokio::test]
+    async fn a_postgres_connection_dropped_while_idle_is_checked_only_once_idle_long_enough() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("TEST_DATABASE_URL not set: PostgreSQL part skipped");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let admin = Database::connect(url.as_str()).await.unwrap();
+        for (ping_after_idle, idle, replaced) in [
+            (0, Duration::ZERO, true),
+            (1, Duration::from_millis(1200), true),
+            (3600, Duration::from_millis(1200), false),
+        ] {
+            let mut settings = Settings::for_tests(dir.path()).unwrap();
+            settings.database.url = url.clone();
+            settings.database.max_connections = 1;
+            settings.database.ping_after_idle = ping_after_idle;
+            let db = connect(&settings).await.unwrap();
+            let pid = backend_pid(&db).await.unwrap();
+            admin
+                .execute_unprepared(&format!("SELECT pg_terminate_backend({pid})"))
+                .await
+                .unwrap();
+            tokio::time::sleep(idle).await;
+            let after = backend_pid(&db).await;
+            if replaced {
+                let new_pid =
+                    after.unwrap_or_else(|e| panic!("ping_after_idle {ping_after_idle}: {e}"));
+                assert_ne!(new_pid, pid);
+            } else {
+                assert!(
+                    after.is_err(),
+                    "an unchecked dropped connection was used: {after:?}"
+                );
+            }
+            db.close().await.unwrap();
+        }
     }
 }

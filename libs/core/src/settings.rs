@@ -134,6 +134,9 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub min_connections: u32,
     pub acquire_timeout: u64,
+    /// Seconds a pooled PostgreSQL connection may sit idle before it is checked as it is handed
+    /// out (0: checked every time).
+    pub ping_after_idle: u64,
     pub migrate_on_start: bool,
 }
 
