@@ -279,3 +279,54 @@ async fn the_calendar_and_list_show_only_the_chosen_customers_channels() {
     assert_eq!(week["p"][0]["n"]["i"], channel.as_str());
     assert_eq!(week["p"][0]["n"]["pi"], "mastodon");
 }
+
+#[tokio::test]
+async fn a_posts_tags_reach_the_calendar_as_written_and_as_the_list_shows_them() {
+    let (_nets, app, owner, channel) = app_with_channel().await;
+    let tags = json!([
+        {"value": "zeta", "label": "Zêta \"Q\" \\ 😀"},
+        {"value": "alpha", "label": "Alpha"},
+        {"value": "gone", "label": "Gone"},
+    ]);
+    let id = schedule_tomorrow(&app, &owner, &channel, "<p>Tagged</p>", tags).await;
+    let db = &app.state.db;
+    tag::Entity::update_many()
+        .col_expr(tag::Column::DeletedAt, Expr::value(Utc::now()))
+        .filter(tag::Column::Name.eq("Gone"))
+        .exec(db)
+        .await
+        .unwrap();
+
+    let calendar = week(&app, &owner).await;
+    let list = app
+        .get(
+            "/posts/list?page=0&limit=100&customer=&state=all",
+            Some(&owner),
+        )
+        .await
+        .json();
+    assert_eq!(calendar["p"][0]["i"], id.as_str());
+    assert_eq!(list["p"][0]["i"], id.as_str());
+    let shown = &calendar["p"][0]["tg"];
+    // The list reads tags with a query of its own: the same tags, values and order.
+    assert_eq!(shown, &list["p"][0]["tg"]);
+    let mut stored = tag::Entity::find()
+        .filter(tag::Column::DeletedAt.is_null())
+        .all(db)
+        .await
+        .unwrap();
+    stored.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+    let millis =
+        |at: &chrono::DateTime<Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let expected: Vec<Value> = stored
+        .iter()
+        .map(|t| {
+            json!({"t": {"i": t.id, "n": t.name, "c": t.color, "o": t.organization_id,
+                         "ca": millis(&t.created_at), "ua": millis(&t.updated_at), "da": null}})
+        })
+        .collect();
+    assert_eq!(shown, &json!(expected));
+    let names: Vec<&str> = stored.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "the deleted tag is left out: {names:?}");
+    assert!(names.contains(&"Zêta \"Q\" \\ 😀"), "{names:?}");
+}

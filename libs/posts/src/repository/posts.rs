@@ -245,7 +245,7 @@ pub struct PostSummaryRow {
     pub integration_id: String,
     pub group_id: String,
     pub state: String,
-    #[serde(deserialize_with = "super::calendar_rows::sqlite_time")]
+    #[serde(deserialize_with = "super::calendar_rows::json_time")]
     pub publish_date: DateTime<Utc>,
     pub content: String,
     pub interval_in_days: Option<i32>,

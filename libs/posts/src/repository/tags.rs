@@ -198,7 +198,8 @@ struct PostTagRow {
 }
 
 /// `(post id, tag)` for every live tag of the root posts the calendar reads between `from`
-/// and `to` (see [`super::posts::calendar_halves`]), in no particular order. Joined from the
+/// and `to` on SQLite (PostgreSQL reads them with the posts, see
+/// [`calendar_posts`](super::calendar_rows::calendar_posts)) (see [`super::posts::calendar_halves`]), in no particular order. Joined from the
 /// posts rather than asked with their ids: on SQLite an `IN` list of a week's post ids costs a
 /// temporary index per query. Two branches of a UNION ALL, as the calendar's own query: with
 /// one OR, PostgreSQL without fresh statistics read every post of the organization (measured
@@ -213,15 +214,8 @@ pub async fn tags_of_calendar(
         post_tag::Entity::find()
             .select_only()
             .column(post_tag::Column::PostId)
-            .columns([
-                tag::Column::Id,
-                tag::Column::OrganizationId,
-                tag::Column::Name,
-                tag::Column::Color,
-                tag::Column::CreatedAt,
-                tag::Column::UpdatedAt,
-                tag::Column::DeletedAt,
-            ])
+            .columns(super::calendar_rows::TAG_COLUMNS)
+            .column(tag::Column::DeletedAt)
             .join(JoinType::InnerJoin, post_tag::Relation::Tag.def())
             .join(JoinType::InnerJoin, post_tag::Relation::Post.def())
             .filter(tag::Column::DeletedAt.is_null())

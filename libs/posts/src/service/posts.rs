@@ -22,6 +22,7 @@ use crate::error::PostsError;
 use crate::ports::{ChannelBadge, ChannelView, Channels, MediaRef, MediaResolver};
 use crate::publisher::Publisher;
 use crate::repository::calendar_changes::calendar_version;
+use crate::repository::calendar_rows::CalendarPost;
 use crate::repository::posts::{self as repo, DRAFT, ItemWrite, PUBLISHED, QUEUE};
 
 /// The longest calendar range one request may ask for.
@@ -477,13 +478,10 @@ impl PostsService {
     async fn build_calendar(&self, key: &CalendarKey) -> Result<CalendarResponse, PostsError> {
         let (org_id, from, to) = (key.org_id.as_str(), key.from, key.to);
         let channels = self.channel_map(org_id, key.customer.as_deref()).await?;
-        let mut rows =
-            crate::repository::calendar_rows::calendar_summaries(&self.db, org_id, from, to)
-                .await?;
-        rows.retain(|row| channels.contains_key(&row.integration_id));
-        let tags = crate::service::tags::tags_of_calendar(&self.db, org_id, from, to).await?;
-        let mut posts = Vec::with_capacity(rows.len());
-        for row in &rows {
+        let mut week = crate::service::tags::calendar_posts(&self.db, org_id, from, to).await?;
+        week.retain(|post| channels.contains_key(&post.row.integration_id));
+        let mut posts = Vec::with_capacity(week.len());
+        for CalendarPost { row, tags } in &week {
             let Some(channel) = channels.get(&row.integration_id) else {
                 continue;
             };
@@ -501,13 +499,13 @@ impl PostsService {
                         to,
                         MAX_OCCURRENCES,
                     ) {
-                        let mut entry = mini_post(row, channel, &tags);
+                        let mut entry = mini_post(row, channel, tags);
                         entry.d = to_json_time(&at);
                         entry.ad = Some(to_json_time(&row.publish_date));
                         posts.push(entry);
                     }
                 }
-                _ => posts.push(mini_post(row, channel, &tags)),
+                _ => posts.push(mini_post(row, channel, tags)),
             }
         }
         posts.sort_by(|a, b| a.d.cmp(&b.d).then_with(|| a.i.cmp(&b.i)));
@@ -552,7 +550,7 @@ impl PostsService {
             .filter_map(|row| {
                 channels
                     .get(&row.integration_id)
-                    .map(|c| mini_post(row, c, &tags))
+                    .map(|c| mini_post(row, c, tags.get(&row.id).map_or(&[], Vec::as_slice)))
             })
             .collect();
         Ok(ListResponse {
@@ -758,7 +756,7 @@ fn calendar_key(org_id: &str, query: &CalendarQuery) -> Result<CalendarKey, Post
 fn mini_post(
     row: &repo::PostSummaryRow,
     channel: &ChannelBadge,
-    tags: &HashMap<String, Vec<postiz_entity::tag::Model>>,
+    tags: &[postiz_entity::tag::Model],
 ) -> MiniPost {
     MiniPost {
         i: row.id.clone(),
@@ -769,23 +767,19 @@ fn mini_post(
         s: row.state.clone(),
         g: row.group_id.clone(),
         tg: tags
-            .get(&row.id)
-            .map(|list| {
-                list.iter()
-                    .map(|t| MiniTagWrapper {
-                        t: MiniTag {
-                            i: t.id.clone(),
-                            n: t.name.clone(),
-                            c: t.color.clone(),
-                            o: t.organization_id.clone(),
-                            ca: to_json_time(&t.created_at),
-                            ua: to_json_time(&t.updated_at),
-                            da: t.deleted_at.as_ref().map(to_json_time),
-                        },
-                    })
-                    .collect()
+            .iter()
+            .map(|t| MiniTagWrapper {
+                t: MiniTag {
+                    i: t.id.clone(),
+                    n: t.name.clone(),
+                    c: t.color.clone(),
+                    o: t.organization_id.clone(),
+                    ca: to_json_time(&t.created_at),
+                    ua: to_json_time(&t.updated_at),
+                    da: t.deleted_at.as_ref().map(to_json_time),
+                },
             })
-            .unwrap_or_default(),
+            .collect(),
         n: MiniChannel {
             i: channel.id.clone(),
             pi: channel.provider_identifier.clone(),

@@ -16,6 +16,7 @@ use postiz_entity::tag;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use crate::error::PostsError;
+use crate::repository::calendar_rows::{self, CalendarPost};
 use crate::repository::tags as repo;
 
 /// The color of a tag created by [`attach_by_label`] (the dashboard's default color).
@@ -230,26 +231,23 @@ pub async fn tags_of(
     Ok(out)
 }
 
-/// The live tags of the root posts the calendar shows between `from` and `to`, oldest tag
-/// first, keyed by post id.
-pub async fn tags_of_calendar(
+/// The root posts the calendar shows between `from` and `to` with their live tags, oldest tag
+/// first (as [`tags_of`] lists them).
+pub async fn calendar_posts(
     db: &impl ConnectionTrait,
     org_id: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<HashMap<String, Vec<tag::Model>>, PostsError> {
-    let mut out: HashMap<String, Vec<tag::Model>> = HashMap::new();
-    for (post_id, t) in repo::tags_of_calendar(db, org_id, from, to).await? {
-        out.entry(post_id).or_default().push(t);
-    }
-    for tags in out.values_mut() {
-        tags.sort_by(|a, b| {
+) -> Result<Vec<CalendarPost>, PostsError> {
+    let mut posts = calendar_rows::calendar_posts(db, org_id, from, to).await?;
+    for post in &mut posts {
+        post.tags.sort_by(|a, b| {
             a.created_at
                 .cmp(&b.created_at)
                 .then_with(|| a.id.cmp(&b.id))
         });
     }
-    Ok(out)
+    Ok(posts)
 }
 
 #[cfg(test)]
@@ -498,7 +496,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn tags_of_calendar_reads_the_weeks_posts_and_earlier_repeating_ones() {
+    async fn the_calendar_reads_the_tags_of_the_weeks_posts_and_earlier_repeating_ones() {
         use sea_orm::ActiveValue::Set as ActiveSet;
         let dir = tempfile::tempdir().unwrap();
         let db = database(dir.path()).await;
@@ -555,7 +553,13 @@ mod tests {
         .await
         .unwrap();
 
-        let by_post = tags_of_calendar(&db, &org, at(0), at(7)).await.unwrap();
+        let by_post: HashMap<String, Vec<tag::Model>> = calendar_posts(&db, &org, at(0), at(7))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|post| !post.tags.is_empty())
+            .map(|post| (post.row.id, post.tags))
+            .collect();
         let mut ids: Vec<&String> = by_post.keys().collect();
         ids.sort();
         let mut expected = vec![&in_week, &repeating];
