@@ -198,10 +198,10 @@ struct PostTagRow {
 }
 
 /// `(post id, tag)` for every live tag of the root posts the calendar reads between `from`
-/// and `to` on SQLite (PostgreSQL reads them with the posts, see
-/// [`calendar_posts`](super::calendar_rows::calendar_posts)) (see [`super::posts::calendar_halves`]), in no particular order. Joined from the
-/// posts rather than asked with their ids: on SQLite an `IN` list of a week's post ids costs a
-/// temporary index per query. Two branches of a UNION ALL, as the calendar's own query: with
+/// and `to` (see [`super::posts::calendar_halves`]), in no particular order; used on SQLite,
+/// PostgreSQL reads them with the posts ([`super::calendar_rows::calendar_posts`]). Joined from
+/// the posts rather than asked with their ids: on SQLite an `IN` list of a week's post ids costs
+/// a temporary index per query. Two branches of a UNION ALL, as the calendar's own query: with
 /// one OR, PostgreSQL without fresh statistics read every post of the organization (measured
 /// 15.8 ms against 0.2 ms).
 pub async fn tags_of_calendar(
