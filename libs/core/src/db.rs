@@ -237,10 +237,28 @@ mod tests {
             settings.database.ping_after_idle = ping_after_idle;
             let db = connect(&settings).await.unwrap();
             let pid = backend_pid(&db).await.unwrap();
-            admin
-                .execute_unprepared(&format!("SELECT pg_terminate_backend({pid})"))
+            // sqlx checks a released connection with a round trip in a task of its own before
+            // it is idle again: ended before that, it would be replaced whatever the setting.
+            let pool = db.get_postgres_connection_pool();
+            for _ in 0..500 {
+                if pool.num_idle() == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert_eq!(pool.num_idle(), 1, "the connection never went back idle");
+            // With a timeout the call returns once the backend has exited, not when signalled.
+            let ended = admin
+                .query_one_raw(sea_orm::Statement::from_string(
+                    DatabaseBackend::Postgres,
+                    format!("SELECT pg_terminate_backend({pid}, 10000)"),
+                ))
                 .await
+                .unwrap()
+                .unwrap()
+                .try_get_by_index::<bool>(0)
                 .unwrap();
+            assert!(ended, "backend {pid} was not ended");
             tokio::time::sleep(idle).await;
             let after = backend_pid(&db).await;
             if replaced {
@@ -250,7 +268,7 @@ mod tests {
             } else {
                 assert!(
                     after.is_err(),
-                    "an unchecked dropped connection was used: {after:?}"
+                    "ping_after_idle {ping_after_idle}: the ended backend {pid} answered: {after:?}"
                 );
             }
             db.close().await.unwrap();
