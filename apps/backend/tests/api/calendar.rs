@@ -3,7 +3,9 @@
 //! (`postiz worker`, a second server, an operator's SQL) would, and read the calendar after
 //! every change.
 
-use chrono::{Duration, Utc};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, Utc};
 use postiz_entity::{integration, post, post_tag, tag};
 use postiz_posts::repository::calendar_changes::calendar_version;
 use reqwest::StatusCode;
@@ -14,18 +16,29 @@ use serde_json::{Value, json};
 use crate::dashboard::{app_with_channel, urlencode};
 use crate::helpers::{Session, TestApp};
 
+/// The week from yesterday, the same range on every call (so a kept answer can be served).
 fn week_url() -> String {
-    let start = (Utc::now() - Duration::days(1)).to_rfc3339();
-    let end = (Utc::now() + Duration::days(6)).to_rfc3339();
+    week_url_shifted(0)
+}
+
+/// That week starting `shift` milliseconds later: a range no answer was kept for.
+fn week_url_shifted(shift: i64) -> String {
+    static START: OnceLock<DateTime<Utc>> = OnceLock::new();
+    let start =
+        *START.get_or_init(|| Utc::now() - Duration::days(1)) + Duration::milliseconds(shift);
     format!(
         "/posts?display=week&customer=&startDate={}&endDate={}",
-        urlencode(&start),
-        urlencode(&end)
+        urlencode(&start.to_rfc3339()),
+        urlencode(&(start + Duration::days(7)).to_rfc3339())
     )
 }
 
 async fn week(app: &TestApp, owner: &Session) -> Value {
-    let res = app.get(&week_url(), Some(owner)).await;
+    week_at(app, owner, &week_url()).await
+}
+
+async fn week_at(app: &TestApp, owner: &Session, url: &str) -> Value {
+    let res = app.get(url, Some(owner)).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(
         res.header("content-type").as_deref(),
@@ -137,6 +150,86 @@ async fn the_calendar_shows_every_change_written_behind_the_servers_back() {
         .await
         .unwrap();
     assert_eq!(week(&app, &owner).await["p"], json!([]));
+}
+
+/// Paging to a week no answer was kept for reads the posts afresh but keeps the channel
+/// badges under the calendar version: every channel change must still show at once.
+#[tokio::test]
+async fn a_channel_change_reaches_the_calendar_of_a_week_not_read_before() {
+    let (_nets, app, owner, channel) = app_with_channel().await;
+    let id = schedule_tomorrow(&app, &owner, &channel, "<p>Paged</p>", json!([])).await;
+    let db = &app.state.db;
+    let shown = |answer: &Value| -> Vec<String> {
+        answer["p"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["i"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let first = week(&app, &owner).await;
+    assert_eq!(shown(&first), vec![id.clone()]);
+    let original_name = first["p"][0]["n"]["n"].clone();
+    assert_eq!(
+        week_at(&app, &owner, &week_url_shifted(1)).await,
+        first,
+        "another range, the same posts and channel"
+    );
+
+    integration::Entity::update_many()
+        .col_expr(integration::Column::Name, Expr::value("Renamed elsewhere"))
+        .col_expr(
+            integration::Column::Picture,
+            Expr::value("https://cdn.example.com/new.png"),
+        )
+        .filter(integration::Column::Id.eq(channel.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    for url in [week_url_shifted(2), week_url()] {
+        let answer = week_at(&app, &owner, &url).await;
+        assert_ne!(answer["p"][0]["n"]["n"], original_name);
+        assert_eq!(answer["p"][0]["n"]["n"], "Renamed elsewhere", "{url}");
+        assert_eq!(
+            answer["p"][0]["n"]["p"], "https://cdn.example.com/new.png",
+            "{url}"
+        );
+    }
+
+    // Given to a customer: the week of another customer no longer shows it.
+    let res = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/integrations/{channel}/customer-name"),
+            Some(&owner),
+            Some(json!({"name": "Client B"})),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let customer = res.json()["customerId"].as_str().unwrap().to_string();
+    let of_customer = |shift: i64, customer: &str| {
+        week_url_shifted(shift).replace("customer=&", &format!("customer={customer}&"))
+    };
+    assert_eq!(
+        shown(&week_at(&app, &owner, &of_customer(3, &customer)).await),
+        vec![id.clone()]
+    );
+    assert!(shown(&week_at(&app, &owner, &of_customer(4, "another")).await).is_empty());
+
+    // Deleted behind the server's back: its posts leave every week.
+    integration::Entity::update_many()
+        .col_expr(integration::Column::DeletedAt, Expr::value(Utc::now()))
+        .filter(integration::Column::Id.eq(channel.as_str()))
+        .exec(db)
+        .await
+        .unwrap();
+    for url in [week_url_shifted(5), of_customer(6, &customer), week_url()] {
+        assert!(
+            shown(&week_at(&app, &owner, &url).await).is_empty(),
+            "{url}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -2,20 +2,29 @@
 //! it was built from (see `repository::calendar_changes`). The dashboard asks for the same week
 //! again and again (on focus, after every dialog, once per team member); while the version has
 //! not moved, the answer is the same bytes, and serving them skips three queries, a few hundred
-//! rows and the JSON encoding.
+//! rows and the JSON encoding. The organization's channel badges are kept the same way: a
+//! calendar of another week (paging through the calendar) still needs no channel query.
 //!
 //! Correct across processes because the version lives in the database: it is read before the
-//! data, so an answer is never filed under a version newer than what it shows, and any write
+//! data, so an entry is never filed under a version newer than what it shows, and any write
 //! committed afterwards, by any process, makes the version grow and the entry useless.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
 
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 
-/// Bookkeeping charged to an entry beside its body (key, map slot).
+use crate::ports::ChannelBadge;
+
+/// Bookkeeping charged to an entry beside its key and value (map slot, allocations).
 const ENTRY_OVERHEAD: usize = 256;
+
+/// The bytes a key or value holds, which the budget counts.
+pub trait Weight {
+    fn weight(&self) -> usize;
+}
 
 /// Which calendar answer: the organization, the range and the customer filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -27,56 +36,93 @@ pub struct CalendarKey {
     pub customer: Option<String>,
 }
 
-struct Cached {
-    version: i64,
-    body: Bytes,
-}
-
-impl Cached {
-    fn cost(&self, key: &CalendarKey) -> usize {
-        self.body.len()
-            + key.org_id.len()
-            + key.customer.as_ref().map_or(0, String::len)
-            + ENTRY_OVERHEAD
+impl Weight for CalendarKey {
+    fn weight(&self) -> usize {
+        self.org_id.len() + self.customer.as_ref().map_or(0, String::len)
     }
 }
 
-#[derive(Default)]
-struct Entries {
-    map: HashMap<CalendarKey, Cached>,
+impl Weight for String {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weight for Bytes {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weight for Arc<[ChannelBadge]> {
+    fn weight(&self) -> usize {
+        self.iter()
+            .map(|c| {
+                std::mem::size_of::<ChannelBadge>()
+                    + c.id.len()
+                    + c.provider_identifier.len()
+                    + c.name.len()
+                    + c.picture.as_ref().map_or(0, String::len)
+                    + c.customer_id.as_ref().map_or(0, String::len)
+            })
+            .sum()
+    }
+}
+
+/// The serialized calendar answers.
+pub type CalendarCache = VersionedCache<CalendarKey, Bytes>;
+
+/// Each organization's channel badges (all customers; the calendar filters).
+pub type BadgeCache = VersionedCache<String, Arc<[ChannelBadge]>>;
+
+struct Cached<V> {
+    version: i64,
+    value: V,
+}
+
+struct Entries<K, V> {
+    map: HashMap<K, Cached<V>>,
     bytes: usize,
 }
 
-impl Entries {
-    fn remove(&mut self, key: &CalendarKey) {
+fn cost<K: Weight, V: Weight>(key: &K, value: &V) -> usize {
+    key.weight() + value.weight() + ENTRY_OVERHEAD
+}
+
+impl<K: Eq + Hash + Weight, V: Weight> Entries<K, V> {
+    fn remove(&mut self, key: &K) {
         if let Some(old) = self.map.remove(key) {
-            self.bytes -= old.cost(key);
+            self.bytes -= cost(key, &old.value);
         }
     }
 }
 
-/// At most `budget` bytes of answers; past it, arbitrary entries make room (with versions
-/// that only grow, no entry is more likely than another to be asked for again).
-pub struct CalendarCache {
+/// At most `budget` bytes of entries, each valid under one organization's calendar version;
+/// past the budget, arbitrary entries make room (with versions that only grow, no entry is
+/// more likely than another to be asked for again).
+pub struct VersionedCache<K, V> {
     budget: usize,
-    entries: Mutex<Entries>,
+    entries: Mutex<Entries<K, V>>,
 }
 
-impl CalendarCache {
+impl<K: Eq + Hash + Clone + Weight, V: Clone + Weight> VersionedCache<K, V> {
     /// A cache holding up to `budget` bytes; zero turns it off.
     pub fn new(budget: usize) -> Self {
         Self {
             budget,
-            entries: Mutex::default(),
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                bytes: 0,
+            }),
         }
     }
 
-    /// The answer built under `version`, if this process has it. An entry built under an
+    /// The value built under `version`, if this process has it. An entry built under an
     /// older version can never be served again and is dropped.
-    pub fn get(&self, key: &CalendarKey, version: i64) -> Option<Bytes> {
+    pub fn get(&self, key: &K, version: i64) -> Option<V> {
         let mut entries = self.lock();
         match entries.map.get(key) {
-            Some(cached) if cached.version == version => Some(cached.body.clone()),
+            Some(cached) if cached.version == version => Some(cached.value.clone()),
             Some(cached) if cached.version < version => {
                 entries.remove(key);
                 None
@@ -85,11 +131,10 @@ impl CalendarCache {
         }
     }
 
-    /// Files an answer built from data read after `version` was read. A racing request that
+    /// Files a value built from data read after `version` was read. A racing request that
     /// filed a newer version keeps its entry.
-    pub fn put(&self, key: CalendarKey, version: i64, body: Bytes) {
-        let cached = Cached { version, body };
-        let cost = cached.cost(&key);
+    pub fn put(&self, key: K, version: i64, value: V) {
+        let cost = cost(&key, &value);
         if cost > self.budget {
             return;
         }
@@ -105,10 +150,10 @@ impl CalendarCache {
             entries.remove(&victim);
         }
         entries.bytes += cost;
-        entries.map.insert(key, cached);
+        entries.map.insert(key, Cached { version, value });
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries<K, V>> {
         // A panic while holding the lock leaves consistent data (every change is one step).
         self.entries
             .lock()
@@ -190,6 +235,28 @@ mod tests {
         cache.put(key("f"), 1, Bytes::from(vec![b'x'; 4 * one]));
         assert_eq!(cache.get(&key("f"), 1), None);
         assert_eq!(kept, cache.lock().map.len());
+    }
+
+    #[test]
+    fn channel_badges_are_charged_their_strings() {
+        let badges: Arc<[ChannelBadge]> = (0..2)
+            .map(|i| ChannelBadge {
+                id: format!("channel-{i}"),
+                provider_identifier: "mastodon".into(),
+                name: "x".repeat(500),
+                picture: Some("p".repeat(300)),
+                customer_id: None,
+            })
+            .collect();
+        assert!(badges.weight() > 2 * 800);
+        let one = cost(&"org-a".to_string(), &badges);
+        let cache = BadgeCache::new(one + one / 2);
+        cache.put("org-a".into(), 1, badges.clone());
+        cache.put("org-b".into(), 1, badges.clone());
+        assert!(cache.lock().bytes <= one + one / 2);
+        assert_eq!(cache.lock().map.len(), 1);
+        assert_eq!(cache.get(&"org-b".into(), 1).as_deref(), Some(&badges[..]));
+        assert_eq!(cache.get(&"org-b".into(), 2), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use postiz_entity::post;
 use postiz_provider::ProviderRegistry;
 use sea_orm::DatabaseConnection;
 
-use super::calendar_cache::{CalendarCache, CalendarKey};
+use super::calendar_cache::{BadgeCache, CalendarCache, CalendarKey};
 use super::time::{self, parse_date};
 use super::validation::{first_failure, settings_of, validate_entry};
 use crate::dto::posts::{
@@ -87,10 +87,12 @@ pub struct PostsService {
     media: Arc<dyn MediaResolver>,
     publisher: Publisher,
     calendar_cache: Arc<CalendarCache>,
+    badge_cache: Arc<BadgeCache>,
 }
 
 impl PostsService {
-    /// `calendar_cache_bytes` bounds the calendar answers this process keeps (0: none).
+    /// `calendar_cache_bytes` bounds the calendar answers this process keeps (0: none); an
+    /// eighth more keeps the organizations' channel badges the calendar shows.
     pub fn new(
         db: DatabaseConnection,
         channels: Arc<dyn Channels>,
@@ -106,6 +108,7 @@ impl PostsService {
             media,
             publisher,
             calendar_cache: Arc::new(CalendarCache::new(calendar_cache_bytes)),
+            badge_cache: Arc::new(BadgeCache::new(calendar_cache_bytes / 8)),
         }
     }
 
@@ -450,7 +453,8 @@ impl PostsService {
         query: &CalendarQuery,
     ) -> Result<CalendarResponse, PostsError> {
         let key = calendar_key(org_id, query)?;
-        self.build_calendar(&key).await
+        let version = calendar_version(&self.db, org_id).await?;
+        self.build_calendar(&key, version).await
     }
 
     /// [`calendar`](Self::calendar) serialized, from this process' cache while the
@@ -466,7 +470,7 @@ impl PostsService {
         if let Some(body) = self.calendar_cache.get(&key, version) {
             return Ok(body);
         }
-        let answer = self.build_calendar(&key).await?;
+        let answer = self.build_calendar(&key, version).await?;
         let mut json = serde_json::to_vec(&answer).map_err(anyhow::Error::from)?;
         // The cache counts the length; the spare capacity of a grown buffer would be unaccounted.
         json.shrink_to_fit();
@@ -475,14 +479,28 @@ impl PostsService {
         Ok(body)
     }
 
-    async fn build_calendar(&self, key: &CalendarKey) -> Result<CalendarResponse, PostsError> {
+    /// The calendar of `key` from data read after the organization's calendar `version` was.
+    async fn build_calendar(
+        &self,
+        key: &CalendarKey,
+        version: i64,
+    ) -> Result<CalendarResponse, PostsError> {
         let (org_id, from, to) = (key.org_id.as_str(), key.from, key.to);
-        let channels = self.channel_map(org_id, key.customer.as_deref()).await?;
+        let badges = match self.badge_cache.get(&key.org_id, version) {
+            Some(badges) => badges,
+            None => {
+                let badges: Arc<[ChannelBadge]> = self.channels.badges(org_id).await?.into();
+                self.badge_cache
+                    .put(key.org_id.clone(), version, badges.clone());
+                badges
+            }
+        };
+        let channels = for_customer(&badges, key.customer.as_deref());
         let mut week = crate::service::tags::calendar_posts(&self.db, org_id, from, to).await?;
-        week.retain(|post| channels.contains_key(&post.row.integration_id));
+        week.retain(|post| channels.contains_key(post.row.integration_id.as_str()));
         let mut posts = Vec::with_capacity(week.len());
         for CalendarPost { row, tags } in &week {
-            let Some(channel) = channels.get(&row.integration_id) else {
+            let Some(&channel) = channels.get(row.integration_id.as_str()) else {
                 continue;
             };
             match row.interval_in_days {
@@ -709,16 +727,10 @@ impl PostsService {
         org_id: &str,
         customer: Option<&str>,
     ) -> Result<HashMap<String, ChannelBadge>, PostsError> {
-        Ok(self
-            .channels
-            .badges(org_id)
-            .await?
+        let badges = self.channels.badges(org_id).await?;
+        Ok(for_customer(&badges, customer)
             .into_iter()
-            .filter(|c| match customer.filter(|c| !c.is_empty()) {
-                Some(customer) => c.customer_id.as_deref() == Some(customer),
-                None => true,
-            })
-            .map(|c| (c.id.clone(), c))
+            .map(|(id, c)| (id.to_string(), c.clone()))
             .collect())
     }
 
@@ -729,6 +741,21 @@ impl PostsService {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         crate::service::tags::tags_of(&self.db, &ids).await
     }
+}
+
+/// The channels shown for `customer` (every channel when none is chosen), by id.
+fn for_customer<'a>(
+    badges: &'a [ChannelBadge],
+    customer: Option<&str>,
+) -> HashMap<&'a str, &'a ChannelBadge> {
+    badges
+        .iter()
+        .filter(|c| match customer.filter(|c| !c.is_empty()) {
+            Some(customer) => c.customer_id.as_deref() == Some(customer),
+            None => true,
+        })
+        .map(|c| (c.id.as_str(), c))
+        .collect()
 }
 
 /// The validated range and filter of a calendar request.
