@@ -1,6 +1,7 @@
 //! Business rules of the posts module.
 
 pub mod calendar_cache;
+pub mod calendar_entry;
 pub mod comments;
 pub mod posts;
 pub mod sets;

@@ -11,12 +11,13 @@ use postiz_provider::ProviderRegistry;
 use sea_orm::DatabaseConnection;
 
 use super::calendar_cache::{BadgeCache, CalendarCache, CalendarKey};
+use super::calendar_entry::{CalendarEntry, mini_post};
 use super::time::{self, parse_date};
 use super::validation::{first_failure, settings_of, validate_entry};
 use crate::dto::posts::{
     CalendarQuery, CalendarResponse, ChangeDateRequest, ChangeDateResponse, CreatePostRequest,
-    CreatedPost, ListQuery, ListResponse, MiniChannel, MiniPost, MiniTag, MiniTagWrapper,
-    PostEntry, PostGroupView, PostItemView, PostTagView, PreviewChannel, TagView, ValidationResult,
+    CreatedPost, ListQuery, ListResponse, MiniPost, PostEntry, PostGroupView, PostItemView,
+    PostTagView, PreviewChannel, TagView, ValidationResult,
 };
 use crate::error::PostsError;
 use crate::ports::{ChannelBadge, ChannelView, Channels, MediaRef, MediaResolver};
@@ -454,7 +455,12 @@ impl PostsService {
     ) -> Result<CalendarResponse, PostsError> {
         let key = calendar_key(org_id, query)?;
         let version = calendar_version(&self.db, org_id).await?;
-        self.build_calendar(&key, version).await
+        let data = self.calendar_data(&key, version).await?;
+        let p = calendar_entries(&data, &key)
+            .iter()
+            .map(CalendarEntry::to_mini_post)
+            .collect();
+        Ok(CalendarResponse { p })
     }
 
     /// [`calendar`](Self::calendar) serialized, from this process' cache while the
@@ -470,8 +476,10 @@ impl PostsService {
         if let Some(body) = self.calendar_cache.get(&key, version) {
             return Ok(body);
         }
-        let answer = self.build_calendar(&key, version).await?;
-        let mut json = serde_json::to_vec(&answer).map_err(anyhow::Error::from)?;
+        let data = self.calendar_data(&key, version).await?;
+        let entries = calendar_entries(&data, &key);
+        let mut json =
+            serde_json::to_vec(&CalendarBody { p: &entries }).map_err(anyhow::Error::from)?;
         // The cache counts the length; the spare capacity of a grown buffer would be unaccounted.
         json.shrink_to_fit();
         let body = Bytes::from(json);
@@ -479,55 +487,24 @@ impl PostsService {
         Ok(body)
     }
 
-    /// The calendar of `key` from data read after the organization's calendar `version` was.
-    async fn build_calendar(
+    /// What the calendar of `key` shows, read after the organization's calendar `version` was.
+    async fn calendar_data(
         &self,
         key: &CalendarKey,
         version: i64,
-    ) -> Result<CalendarResponse, PostsError> {
-        let (org_id, from, to) = (key.org_id.as_str(), key.from, key.to);
+    ) -> Result<CalendarData, PostsError> {
         let badges = match self.badge_cache.get(&key.org_id, version) {
             Some(badges) => badges,
             None => {
-                let badges: Arc<[ChannelBadge]> = self.channels.badges(org_id).await?.into();
+                let badges: Arc<[ChannelBadge]> = self.channels.badges(&key.org_id).await?.into();
                 self.badge_cache
                     .put(key.org_id.clone(), version, badges.clone());
                 badges
             }
         };
-        let channels = for_customer(&badges, key.customer.as_deref());
-        let mut week = crate::service::tags::calendar_posts(&self.db, org_id, from, to).await?;
-        week.retain(|post| channels.contains_key(post.row.integration_id.as_str()));
-        let mut posts = Vec::with_capacity(week.len());
-        for CalendarPost { row, tags } in &week {
-            let Some(&channel) = channels.get(row.integration_id.as_str()) else {
-                continue;
-            };
-            match row.interval_in_days {
-                Some(interval) if interval > 0 => {
-                    let zone = row
-                        .repeat_timezone
-                        .as_deref()
-                        .and_then(time::parse_timezone);
-                    for at in time::occurrences(
-                        row.publish_date,
-                        i64::from(interval),
-                        zone,
-                        from,
-                        to,
-                        MAX_OCCURRENCES,
-                    ) {
-                        let mut entry = mini_post(row, channel, tags);
-                        entry.d = to_json_time(&at);
-                        entry.ad = Some(to_json_time(&row.publish_date));
-                        posts.push(entry);
-                    }
-                }
-                _ => posts.push(mini_post(row, channel, tags)),
-            }
-        }
-        posts.sort_by(|a, b| a.d.cmp(&b.d).then_with(|| a.i.cmp(&b.i)));
-        Ok(CalendarResponse { p: posts })
+        let week =
+            crate::service::tags::calendar_posts(&self.db, &key.org_id, key.from, key.to).await?;
+        Ok(CalendarData { badges, week })
     }
 
     /// The paged list view (Postiz `getPostsList`, minified).
@@ -758,6 +735,60 @@ fn for_customer<'a>(
         .collect()
 }
 
+/// The channels and the root posts a calendar shows, as read.
+struct CalendarData {
+    badges: Arc<[ChannelBadge]>,
+    week: Vec<CalendarPost>,
+}
+
+/// `GET /posts` written from borrowed entries (the shape of [`CalendarResponse`]).
+#[derive(serde::Serialize)]
+struct CalendarBody<'a> {
+    p: &'a [CalendarEntry<'a>],
+}
+
+/// The entries of the calendar of `key`: the posts of the chosen customer's channels, each
+/// repeating post once per occurrence in the range, in the answer's order.
+fn calendar_entries<'a>(data: &'a CalendarData, key: &CalendarKey) -> Vec<CalendarEntry<'a>> {
+    let channels = for_customer(&data.badges, key.customer.as_deref());
+    let mut entries = Vec::with_capacity(data.week.len());
+    for CalendarPost { row, tags } in &data.week {
+        let Some(&channel) = channels.get(row.integration_id.as_str()) else {
+            continue;
+        };
+        let entry = |at, repeats| CalendarEntry {
+            row,
+            channel,
+            tags,
+            at,
+            repeats,
+        };
+        match row.interval_in_days {
+            Some(interval) if interval > 0 => {
+                let zone = row
+                    .repeat_timezone
+                    .as_deref()
+                    .and_then(time::parse_timezone);
+                entries.extend(
+                    time::occurrences(
+                        row.publish_date,
+                        i64::from(interval),
+                        zone,
+                        key.from,
+                        key.to,
+                        MAX_OCCURRENCES,
+                    )
+                    .into_iter()
+                    .map(|at| entry(at, true)),
+                );
+            }
+            _ => entries.push(entry(row.publish_date, false)),
+        }
+    }
+    entries.sort_by(CalendarEntry::order);
+    entries
+}
+
 /// The validated range and filter of a calendar request.
 fn calendar_key(org_id: &str, query: &CalendarQuery) -> Result<CalendarKey, PostsError> {
     let from = parse_date(&query.start_date)
@@ -778,45 +809,6 @@ fn calendar_key(org_id: &str, query: &CalendarQuery) -> Result<CalendarKey, Post
         to,
         customer: query.customer.clone().filter(|c| !c.is_empty()),
     })
-}
-
-fn mini_post(
-    row: &repo::PostSummaryRow,
-    channel: &ChannelBadge,
-    tags: &[postiz_entity::tag::Model],
-) -> MiniPost {
-    MiniPost {
-        i: row.id.clone(),
-        c: row.content.clone(),
-        d: to_json_time(&row.publish_date),
-        u: row.release_url.clone(),
-        ri: row.release_id.clone(),
-        s: row.state.clone(),
-        g: row.group_id.clone(),
-        tg: tags
-            .iter()
-            .map(|t| MiniTagWrapper {
-                t: MiniTag {
-                    i: t.id.clone(),
-                    n: t.name.clone(),
-                    c: t.color.clone(),
-                    o: t.organization_id.clone(),
-                    ca: to_json_time(&t.created_at),
-                    ua: to_json_time(&t.updated_at),
-                    da: t.deleted_at.as_ref().map(to_json_time),
-                },
-            })
-            .collect(),
-        n: MiniChannel {
-            i: channel.id.clone(),
-            pi: channel.provider_identifier.clone(),
-            n: channel.name.clone(),
-            p: channel.picture.clone(),
-        },
-        iv: row.interval_in_days,
-        ad: None,
-        cm: row.creation_method.clone(),
-    }
 }
 
 /// An item as the editor reads it.
