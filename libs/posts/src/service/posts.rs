@@ -524,8 +524,9 @@ impl PostsService {
             }
         };
         let published = filter == "published";
-        let channels = self.channel_map(org_id, query.customer.as_deref()).await?;
-        let ids: Vec<String> = channels.keys().cloned().collect();
+        let badges = self.channels.badges(org_id).await?;
+        let channels = for_customer(&badges, query.customer.as_deref());
+        let ids: Vec<String> = channels.keys().map(|id| id.to_string()).collect();
         let (rows, total) = repo::list_page(
             &self.db,
             repo::ListFilter {
@@ -544,7 +545,7 @@ impl PostsService {
             .iter()
             .filter_map(|row| {
                 channels
-                    .get(&row.integration_id)
+                    .get(row.integration_id.as_str())
                     .map(|c| mini_post(row, c, tags.get(&row.id).map_or(&[], Vec::as_slice)))
             })
             .collect();
@@ -697,18 +698,6 @@ impl PostsService {
                     channel.provider_identifier
                 ),
             })
-    }
-
-    async fn channel_map(
-        &self,
-        org_id: &str,
-        customer: Option<&str>,
-    ) -> Result<HashMap<String, ChannelBadge>, PostsError> {
-        let badges = self.channels.badges(org_id).await?;
-        Ok(for_customer(&badges, customer)
-            .into_iter()
-            .map(|(id, c)| (id.to_string(), c.clone()))
-            .collect())
     }
 
     async fn tags_for(
